@@ -1,0 +1,123 @@
+// The catalogue of test problems and make_problem().
+#include <algorithm>
+#include <functional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "descent/core/error.hpp"
+#include "descent/problems/problem.hpp"
+#include "factories.hpp"
+
+namespace descent::problems {
+namespace {
+
+using Factory = std::function<std::unique_ptr<Problem>(Index, const ProblemOptions&)>;
+
+struct Entry {
+  ProblemInfo info;
+  Factory make;
+};
+
+template <std::unique_ptr<Problem> (*F)(Index)>
+Factory plain() {
+  return [](Index n, const ProblemOptions&) { return F(n); };
+}
+
+const std::vector<Entry>& entries() {
+  using namespace detail;
+  static const std::vector<Entry> list = {
+      {{"rosenbrock", "(1) Rosenbrock's banana valley", 2, false, true}, plain<make_rosenbrock>()},
+      {{"freudenstein_roth", "(2) Freudenstein and Roth", 2, false, true}, plain<make_freudenstein_roth>()},
+      {{"powell_badly_scaled", "(3) Powell badly scaled", 2, false, true}, plain<make_powell_badly_scaled>()},
+      {{"brown_badly_scaled", "(4) Brown badly scaled", 2, false, true}, plain<make_brown_badly_scaled>()},
+      {{"beale", "(5) Beale", 2, false, true}, plain<make_beale>()},
+      {{"jennrich_sampson", "(6) Jennrich and Sampson, m = 10", 2, false, true}, plain<make_jennrich_sampson>()},
+      {{"helical_valley", "(7) Helical valley", 3, false, true}, plain<make_helical_valley>()},
+      {{"bard", "(8) Bard, m = 15", 3, false, true}, plain<make_bard>()},
+      {{"gaussian", "(9) Gaussian, m = 15", 3, false, true}, plain<make_gaussian>()},
+      {{"meyer", "(10) Meyer, m = 16", 3, false, true}, plain<make_meyer>()},
+      {{"gulf", "(11) Gulf research and development, m = 99", 3, false, true}, plain<make_gulf>()},
+      {{"box_3d", "(12) Box three-dimensional, m = 10", 3, false, true}, plain<make_box_3d>()},
+      {{"powell_singular", "(13) Powell singular", 4, false, true}, plain<make_powell_singular>()},
+      {{"wood", "(14) Wood", 4, false, true}, plain<make_wood>()},
+      {{"kowalik_osborne", "(15) Kowalik and Osborne, m = 11", 4, false, true}, plain<make_kowalik_osborne>()},
+      {{"brown_dennis", "(16) Brown and Dennis, m = 20", 4, false, true}, plain<make_brown_dennis>()},
+      {{"osborne1", "(17) Osborne 1, m = 33", 5, false, true}, plain<make_osborne1>()},
+      {{"biggs_exp6", "(18) Biggs EXP6, m = 13", 6, false, true}, plain<make_biggs_exp6>()},
+      {{"osborne2", "(19) Osborne 2, m = 65", 11, false, true}, plain<make_osborne2>()},
+      {{"watson", "(20) Watson, m = 31, 2 <= n <= 31", 6, true, true}, plain<make_watson>()},
+      {{"extended_rosenbrock", "(21) Extended Rosenbrock, n even", 10, true, true}, plain<make_extended_rosenbrock>()},
+      {{"extended_powell", "(22) Extended Powell singular, n a multiple of 4", 12, true, true}, plain<make_extended_powell>()},
+      {{"penalty1", "(23) Penalty I, m = n + 1", 4, true, true}, plain<make_penalty1>()},
+      {{"penalty2", "(24) Penalty II, m = 2n", 4, true, true}, plain<make_penalty2>()},
+      {{"variably_dimensioned", "(25) Variably dimensioned, m = n + 2", 10, true, true}, plain<make_variably_dimensioned>()},
+      {{"trigonometric", "(26) Trigonometric, m = n", 10, true, true}, plain<make_trigonometric>()},
+      {{"brown_almost_linear", "(27) Brown almost-linear, m = n", 10, true, true}, plain<make_brown_almost_linear>()},
+      {{"discrete_boundary_value", "(28) Discrete boundary value, m = n", 10, true, true}, plain<make_discrete_boundary_value>()},
+      {{"discrete_integral_equation", "(29) Discrete integral equation, m = n", 10, true, true}, plain<make_discrete_integral_equation>()},
+      {{"broyden_tridiagonal", "(30) Broyden tridiagonal, m = n", 10, true, true}, plain<make_broyden_tridiagonal>()},
+      {{"broyden_banded", "(31) Broyden banded, m = n", 10, true, true}, plain<make_broyden_banded>()},
+      {{"linear_full_rank", "(32) Linear function, full rank, m = 2n", 10, true, true}, plain<make_linear_full_rank>()},
+      {{"linear_rank1", "(33) Linear function, rank 1, m = 2n", 10, true, true}, plain<make_linear_rank1>()},
+      {{"linear_rank1_zero", "(34) Linear function, rank 1 with zero columns and rows, m = 2n", 10, true, true}, plain<make_linear_rank1_zero>()},
+      {{"chebyquad", "(35) Chebyquad, m = n", 8, true, true}, plain<make_chebyquad>()},
+      {{"quadratic", "0.5 * sum i * x_i^2, start x_i = 1", 10, true, false}, plain<make_quadratic>()},
+      {{"ill_conditioned_quadratic", "0.5 * sum a_i x_i^2, a_i log-spaced in [1, condition]", 100, true, false},
+       [](Index n, const ProblemOptions& o) { return make_ill_conditioned_quadratic(n, o.condition); }},
+  };
+  return list;
+}
+
+std::string known_names() {
+  std::string names;
+  for (const auto& e : entries()) {
+    if (!names.empty()) names += ", ";
+    names += e.info.name;
+  }
+  return names;
+}
+
+}  // namespace
+
+std::span<const ProblemInfo> problem_catalog() {
+  static const std::vector<ProblemInfo> infos = [] {
+    std::vector<ProblemInfo> v;
+    for (const auto& e : entries()) v.push_back(e.info);
+    return v;
+  }();
+  return infos;
+}
+
+std::vector<std::string> mgh_problem_names() {
+  std::vector<std::string> names;
+  for (const auto& e : entries())
+    if (e.info.in_mgh_set) names.push_back(e.info.name);
+  return names;
+}
+
+std::unique_ptr<Problem> make_problem(std::string_view name, const ProblemOptions& options) {
+  auto it = std::find_if(entries().begin(), entries().end(),
+                         [&](const Entry& e) { return e.info.name == name; });
+  if (it == entries().end())
+    throw invalid_argument(fmt::format("unknown problem '{}'; known problems: {}", name, known_names()));
+  const ProblemInfo& info = it->info;
+
+  Index n = options.dimension.value_or(info.default_dimension);
+  if (!info.variable_dimension && n != info.default_dimension)
+    throw invalid_argument(fmt::format("problem '{}' has fixed dimension {}; got --dim {}", info.name,
+                                       info.default_dimension, n));
+  if (n < 1) throw invalid_argument(fmt::format("dimension must be at least 1; got {}", n));
+  // A problem needs a few vectors of n doubles, and every solver more: refuse
+  // sizes that cannot be held before trying to allocate them.
+  constexpr Index kMaxDimension = Index(1) << 30;
+  if (n > kMaxDimension)
+    throw invalid_argument(fmt::format(
+        "dimension {} is too large: one vector of it alone needs {:.1f} GiB; the limit is {}", n,
+        double(n) * sizeof(double) / double(1 << 30), kMaxDimension));
+  if (options.condition < 1.0 || !(options.condition < 1e300))
+    throw invalid_argument(fmt::format("condition must be in [1, 1e300); got {}", options.condition));
+  return it->make(n, options);
+}
+
+}  // namespace descent::problems
