@@ -1,1 +1,118 @@
-// Filled in by its own change.
+// The run-time entry point minimize(), compiled once per scalar type.
+#include <algorithm>
+#include <array>
+
+#include "descent/solvers/bfgs.hpp"
+#include "descent/solvers/conjugate_gradient.hpp"
+#include "descent/solvers/gradient_descent.hpp"
+#include "descent/solvers/lbfgs.hpp"
+#include "descent/solvers/minimize.hpp"
+#include "descent/solvers/newton.hpp"
+#include "descent/solvers/newton_cg.hpp"
+#include "descent/solvers/trust_region.hpp"
+
+namespace descent {
+namespace {
+
+struct Named {
+  Method method;
+  std::string_view name;
+};
+
+constexpr std::array<Named, 14> kMethods{{
+    {Method::gd, "gd"},
+    {Method::gd_armijo, "gd-armijo"},
+    {Method::gd_bb, "gd-bb"},
+    {Method::cg_fr, "cg-fr"},
+    {Method::cg_pr, "cg-pr"},
+    {Method::cg_hs, "cg-hs"},
+    {Method::cg_dy, "cg-dy"},
+    {Method::cg_hz, "cg-hz"},
+    {Method::bfgs, "bfgs"},
+    {Method::lbfgs, "lbfgs"},
+    {Method::newton, "newton"},
+    {Method::newton_cg, "newton-cg"},
+    {Method::trust_region, "trust-region"},
+    {Method::dogleg, "dogleg"},
+}};
+
+constexpr std::array<Method, 14> kAll = [] {
+  std::array<Method, 14> a{};
+  for (std::size_t i = 0; i < kMethods.size(); ++i) a[i] = kMethods[i].method;
+  return a;
+}();
+
+}  // namespace
+
+std::string_view to_string(Method m) {
+  for (const auto& e : kMethods)
+    if (e.method == m) return e.name;
+  return "unknown";
+}
+
+std::optional<Method> parse_method(std::string_view name) {
+  for (const auto& e : kMethods)
+    if (e.name == name) return e.method;
+  return std::nullopt;
+}
+
+std::span<const Method> all_methods() { return kAll; }
+
+std::string method_names() {
+  std::string s;
+  for (const auto& e : kMethods) {
+    if (!s.empty()) s += ", ";
+    s += e.name;
+  }
+  return s;
+}
+
+bool needs_dense_matrix(Method m) { return m == Method::bfgs || m == Method::newton || m == Method::dogleg; }
+
+template <class T>
+Result<T> minimize(AnyObjective<T>& f, VectorRef<T> x, Method method, const MinimizeOptions& o, Callback<T>* cb) {
+  auto cg = [&](CgUpdate u) {
+    ConjugateGradientOptions c;
+    c.update = u;
+    c.stop = o.stop;
+    return conjugate_gradient(f, x, c, cb);
+  };
+  auto gd = [&](GradientStep step) {
+    GradientDescentOptions g;
+    g.step = step;
+    g.step_size = o.step_size;
+    g.stop = o.stop;
+    return gradient_descent(f, x, g, cb);
+  };
+  switch (method) {
+    case Method::gd: return gd(GradientStep::fixed);
+    case Method::gd_armijo: return gd(GradientStep::armijo);
+    case Method::gd_bb: return gd(GradientStep::barzilai_borwein);
+    case Method::cg_fr: return cg(CgUpdate::fletcher_reeves);
+    case Method::cg_pr: return cg(CgUpdate::polak_ribiere_plus);
+    case Method::cg_hs: return cg(CgUpdate::hestenes_stiefel);
+    case Method::cg_dy: return cg(CgUpdate::dai_yuan);
+    case Method::cg_hz: return cg(CgUpdate::hager_zhang);
+    case Method::bfgs: return bfgs(f, x, BfgsOptions{.stop = o.stop}, cb);
+    case Method::lbfgs: return lbfgs(f, x, LbfgsOptions{.memory = o.memory, .stop = o.stop}, cb);
+    case Method::newton: return newton(f, x, NewtonOptions{.stop = o.stop}, cb);
+    case Method::newton_cg: return newton_cg(f, x, NewtonCgOptions{.stop = o.stop}, cb);
+    case Method::trust_region:
+    case Method::dogleg: {
+      TrustRegionOptions t;
+      t.subproblem = method == Method::dogleg ? TrustRegionSubproblem::dogleg : TrustRegionSubproblem::steihaug_cg;
+      t.initial_radius = o.initial_radius;
+      t.max_radius = std::max(t.max_radius, o.initial_radius);
+      t.stop = o.stop;
+      return trust_region(f, x, t, cb);
+    }
+  }
+  throw invalid_argument("unknown method");
+}
+
+template Result<float> minimize(AnyObjective<float>&, VectorRef<float>, Method, const MinimizeOptions&,
+                                Callback<float>*);
+template Result<double> minimize(AnyObjective<double>&, VectorRef<double>, Method, const MinimizeOptions&,
+                                 Callback<double>*);
+
+}  // namespace descent

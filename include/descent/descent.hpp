@@ -1,0 +1,22 @@
+// descent: gradient-based optimization. One header for everything public.
+#pragma once
+
+#include "descent/core/any_objective.hpp"
+#include "descent/core/callback.hpp"
+#include "descent/core/error.hpp"
+#include "descent/core/objective.hpp"
+#include "descent/core/result.hpp"
+#include "descent/core/status.hpp"
+#include "descent/core/stopping.hpp"
+#include "descent/core/types.hpp"
+#include "descent/linesearch/backtracking.hpp"
+#include "descent/linesearch/strong_wolfe.hpp"
+#include "descent/problems/problem.hpp"
+#include "descent/solvers/bfgs.hpp"
+#include "descent/solvers/conjugate_gradient.hpp"
+#include "descent/solvers/gradient_descent.hpp"
+#include "descent/solvers/lbfgs.hpp"
+#include "descent/solvers/minimize.hpp"
+#include "descent/solvers/newton.hpp"
+#include "descent/solvers/newton_cg.hpp"
+#include "descent/solvers/trust_region.hpp"

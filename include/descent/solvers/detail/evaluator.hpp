@@ -1,0 +1,105 @@
+// Internal: evaluations of an objective with counts, and the finite-difference
+// fallbacks for curvature when the objective offers only gradients.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "descent/core/objective.hpp"
+#include "descent/core/types.hpp"
+
+namespace descent::detail {
+
+template <class T, class F>
+class Evaluator {
+ public:
+  Evaluator(F& f, Index n) : f_(f), has_hessian_(supports_hessian<T>(f)),
+                             has_hessian_vector_(supports_hessian_vector<T>(f)) {
+    (void)n;
+  }
+
+  T value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g) {
+    ++value_evaluations;
+    ++gradient_evaluations;
+    return f_.value_and_gradient(x, g);
+  }
+
+  bool has_exact_hessian() const { return has_hessian_; }
+  bool has_exact_hessian_vector() const { return has_hessian_vector_ || has_hessian_; }
+
+  // Dense Hessian at x, where g is the gradient at x. Without an analytic
+  // Hessian: forward differences of gradients, one per column, symmetrized.
+  void hessian(ConstVectorRef<T> x, ConstVectorRef<T> g, MatrixRef<T> h) {
+    const Index n = x.size();
+    if constexpr (HasHessian<F, T>) {
+      if (has_hessian_) {
+        ++hessian_evaluations;
+        f_.hessian(x, h);
+        return;
+      }
+    }
+    xp_ = x;
+    gp_.resize(n);
+    for (Index j = 0; j < n; ++j) {
+      const T step = difference_step(std::abs(x[j]));
+      xp_[j] = x[j] + step;
+      value_and_gradient(xp_, gp_);
+      xp_[j] = x[j];
+      h.col(j) = (gp_ - g) / step;
+    }
+    // Symmetrize in place: H = (H + H^T) / 2.
+    for (Index j = 0; j < n; ++j)
+      for (Index i = j + 1; i < n; ++i) h(i, j) = h(j, i) = T(0.5) * (h(i, j) + h(j, i));
+  }
+
+  // out = H(x) v, where g is the gradient at x. Fallbacks: the dense Hessian
+  // (when the objective has one), else a forward difference of gradients
+  // along v, (g(x + h v) - g(x)) / h, costing one gradient evaluation.
+  void hessian_vector(ConstVectorRef<T> x, ConstVectorRef<T> g, ConstVectorRef<T> v, VectorRef<T> out) {
+    if constexpr (HasHessianVector<F, T>) {
+      if (has_hessian_vector_) {
+        ++hessian_evaluations;
+        f_.hessian_vector(x, v, out);
+        return;
+      }
+    }
+    if constexpr (HasHessian<F, T>) {
+      if (has_hessian_) {
+        ++hessian_evaluations;
+        dense_.resize(x.size(), x.size());
+        f_.hessian(x, dense_);
+        out.noalias() = dense_ * v;
+        return;
+      }
+    }
+    const T vnorm = v.norm();
+    if (vnorm == T(0)) {
+      out.setZero();
+      return;
+    }
+    const T step = difference_step(x.norm()) / vnorm;
+    xp_ = x + step * v;
+    gp_.resize(x.size());
+    value_and_gradient(xp_, gp_);
+    out = (gp_ - g) / step;
+  }
+
+  Index value_evaluations = 0;
+  Index gradient_evaluations = 0;
+  Index hessian_evaluations = 0;
+
+ private:
+  // sqrt(machine epsilon) scaled by the size of the coordinate.
+  static T difference_step(T scale) {
+    return std::sqrt(std::numeric_limits<T>::epsilon()) * std::max(T(1), scale);
+  }
+
+  F& f_;
+  bool has_hessian_;
+  bool has_hessian_vector_;
+  Vector<T> xp_, gp_;
+  Matrix<T> dense_;
+};
+
+}  // namespace descent::detail

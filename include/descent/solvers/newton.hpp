@@ -1,0 +1,92 @@
+// Newton's method with a modified Cholesky factorization: d solves
+// (H + tau I) d = -g, where tau >= 0 is the smallest of beta, 2 beta, 4 beta,
+// ... that makes the matrix positive definite (0 when H already is), with
+// beta = 1e-3 times the largest |H_ij| (Nocedal & Wright, Algorithm 3.3,
+// "Cholesky with added multiple of the identity"). A strong Wolfe search
+// from the unit step keeps the method global; near a nondegenerate minimizer
+// it takes unit steps and converges quadratically.
+//
+// The Hessian is the objective's own (core/objective.hpp), else forward
+// differences of gradients, n gradient evaluations each.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include <Eigen/Cholesky>
+
+#include "descent/solvers/bfgs.hpp"
+#include "descent/solvers/detail/line_search_method.hpp"
+
+namespace descent {
+
+struct NewtonOptions {
+  StrongWolfeOptions line_search;
+  // beta of Algorithm 3.3, relative to the largest |H_ij|. Range: > 0.
+  double shift_scale = 1e-3;
+  StopOptions stop;
+};
+
+namespace detail {
+
+template <class T>
+class NewtonDirection {
+ public:
+  NewtonDirection(Index n, double shift_scale) : h_(n, n), shifted_(n, n), llt_(n), shift_scale_(shift_scale) {}
+
+  template <class E>
+  bool compute(E& eval, const Vector<T>& x, const Vector<T>& g, Vector<T>& d) {
+    eval.hessian(x, g, h_);
+    if (!h_.allFinite()) {
+      d = -g;
+      return true;
+    }
+    const T largest = h_.cwiseAbs().maxCoeff();
+    const T beta = T(shift_scale_) * (largest > T(0) ? largest : T(1));
+    const T min_diagonal = h_.diagonal().minCoeff();
+    T tau = min_diagonal > T(0) ? T(0) : -min_diagonal + beta;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      shifted_ = h_;
+      shifted_.diagonal().array() += tau;
+      llt_.compute(shifted_);
+      if (llt_.info() == Eigen::Success) {
+        d = -g;
+        llt_.solveInPlace(d);
+        if (d.allFinite()) {
+          last_shift_ = tau;
+          return false;
+        }
+      }
+      tau = std::max(T(2) * tau, beta);
+    }
+    d = -g;
+    return true;
+  }
+
+  T initial_step(const StepContext<T>&) const { return T(1); }
+  void update(const Vector<T>&, const Vector<T>&, const Vector<T>&, const Vector<T>&, T, const Vector<T>&) {}
+  void reset() {}
+  T last_shift() const { return last_shift_; }
+
+ private:
+  Matrix<T> h_, shifted_;
+  Eigen::LLT<Matrix<T>> llt_;
+  double shift_scale_;
+  T last_shift_ = T(0);
+};
+
+}  // namespace detail
+
+template <class F, class X, class T = typename std::decay_t<X>::Scalar>
+Result<T> newton(F& f, X&& x, const NewtonOptions& o = {}, Callback<T>* callback = nullptr) {
+  require(o.shift_scale > 0, fmt::format("NewtonOptions::shift_scale must be > 0; got {}", o.shift_scale));
+  detail::require_dense_fits<T>(Index(x.size()), "newton");
+  detail::StepRule rule;
+  rule.kind = detail::StepRule::Kind::strong_wolfe;
+  rule.wolfe = o.line_search;
+  detail::NewtonDirection<T> direction(Index(x.size()), o.shift_scale);
+  return detail::line_search_method<T>(f, VectorRef<T>(x), direction, rule, o.stop, callback, "newton");
+}
+
+}  // namespace descent

@@ -1,0 +1,209 @@
+// Trust-region Newton methods (Nocedal & Wright, Algorithm 4.1): each step
+// minimizes the quadratic model m(p) = f + g.p + 0.5 p.B p inside
+// |p| <= delta, and the ratio rho = (f(x) - f(x + p)) / (m(0) - m(p)) of
+// actual to predicted reduction decides whether to accept the step and how
+// to resize delta (shrink to |p| / 4 when rho < 1/4, double when rho > 3/4
+// and the step reached the boundary).
+// Subproblem solvers:
+//  - Steihaug–Toint truncated CG (Steihaug, SIAM J. Numer. Anal. 20, 1983;
+//    N&W Algorithm 7.2): Hessian-vector products only, stops at the boundary,
+//    at negative curvature, or when |r| <= min(0.5, sqrt|g|) |g|; B = H.
+//  - Dogleg (Powell 1970; N&W section 4.1): the path from the Cauchy point to
+//    the Newton point -B^{-1} g, with B the Hessian made positive definite by
+//    the modified Cholesky of newton.hpp. Dense, O(n^3) per Hessian.
+// Glossary: z the CG iterate, r = B z + g its residual, q the CG direction.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include <Eigen/Cholesky>
+
+#include "descent/solvers/bfgs.hpp"
+#include "descent/solvers/detail/evaluator.hpp"
+#include "descent/solvers/detail/monitor.hpp"
+
+namespace descent {
+
+enum class TrustRegionSubproblem { steihaug_cg, dogleg };
+
+struct TrustRegionOptions {
+  TrustRegionSubproblem subproblem = TrustRegionSubproblem::steihaug_cg;
+  // delta_0. Range: > 0.
+  double initial_radius = 1.0;
+  // Largest delta. Range: >= initial_radius.
+  double max_radius = 1e10;
+  // Accept the step when rho > acceptance (eta of N&W). Range: [0, 0.25).
+  double acceptance = 0.1;
+  // Inner CG iterations per step (Steihaug). Range: >= 0 (0 means n).
+  Index max_inner_iterations = 0;
+  StopOptions stop;
+};
+
+namespace detail {
+
+// The tau >= 0 with |z + tau q| = delta.
+template <class T>
+T to_boundary(const Vector<T>& z, const Vector<T>& q, T delta) {
+  const T a = q.squaredNorm(), b = T(2) * z.dot(q), c = z.squaredNorm() - delta * delta;
+  const T disc = std::sqrt(std::max(T(0), b * b - T(4) * a * c));
+  // Stable form of the positive root.
+  return b >= T(0) ? (T(2) * c) / (-b - disc) : (-b + disc) / (T(2) * a);
+}
+
+}  // namespace detail
+
+template <class F, class X, class T = typename std::decay_t<X>::Scalar>
+Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callback<T>* callback = nullptr) {
+  VectorRef<T> x_io(x_in);
+  const Index n = x_io.size();
+  require(n > 0, "the starting point must have at least one variable");
+  require(o.initial_radius > 0, fmt::format("TrustRegionOptions::initial_radius must be > 0; got {}", o.initial_radius));
+  require(o.max_radius >= o.initial_radius,
+          fmt::format("TrustRegionOptions::max_radius must be >= initial_radius; got {}", o.max_radius));
+  require(o.acceptance >= 0 && o.acceptance < 0.25,
+          fmt::format("TrustRegionOptions::acceptance must be in [0, 0.25); got {}", o.acceptance));
+  require(o.max_inner_iterations >= 0,
+          fmt::format("TrustRegionOptions::max_inner_iterations must be >= 0; got {}", o.max_inner_iterations));
+  const bool dogleg = o.subproblem == TrustRegionSubproblem::dogleg;
+  if (dogleg) detail::require_dense_fits<T>(n, "dogleg");
+
+  detail::Monitor<T> monitor(dogleg ? "dogleg" : "trust-region", o.stop, callback, n);
+  detail::Evaluator<T, F> eval(f, n);
+  auto counts = [&] {
+    return detail::Counts{eval.value_evaluations, eval.gradient_evaluations, eval.hessian_evaluations};
+  };
+
+  // Evaluate at the start.
+  Vector<T> x = x_io, g(n), x_trial(n), g_trial(n), p(n), bp(n);
+  Vector<T> z(n), r(n), q(n), bq(n);                   // Steihaug
+  Vector<T> newton_step(n), cauchy_step(n);            // dogleg
+  Matrix<T> h, shifted;
+  Eigen::LLT<Matrix<T>> llt;
+  if (dogleg) {
+    h.resize(n, n);
+    shifted.resize(n, n);
+  }
+  T fx = eval.value_and_gradient(x, g);
+  T gnorm = g.norm();
+  auto finish = [&](Status s, Index k) {
+    x_io = x;
+    return monitor.finish(s, x, fx, gnorm, k, counts());
+  };
+  if (auto s = monitor.start(x, fx, gnorm, counts())) return finish(*s, 0);
+
+  T delta = T(o.initial_radius);
+  const Index max_inner = o.max_inner_iterations > 0 ? o.max_inner_iterations : n;
+  bool model_current = false;  // dogleg: Newton and Cauchy steps valid for this x
+  Index k = 0;
+  while (true) {
+    // Solve the subproblem for p and the predicted reduction m(0) - m(p).
+    T predicted;
+    if (!dogleg) {
+      const T tolerance = std::min(T(0.5), std::sqrt(gnorm)) * gnorm;
+      z.setZero();
+      r = g;
+      q = -g;
+      T rr = gnorm * gnorm;
+      bool done = false;
+      for (Index j = 0; j < max_inner && !done; ++j) {
+        eval.hessian_vector(x, g, q, bq);
+        const T curvature = q.dot(bq);
+        if (!(curvature > T(0))) {
+          // Negative curvature: follow q to the boundary.
+          const T tau = detail::to_boundary(z, q, delta);
+          z += tau * q;
+          r += tau * bq;
+          done = true;
+          break;
+        }
+        const T alpha = rr / curvature;
+        if ((z + alpha * q).norm() >= delta) {
+          const T tau = detail::to_boundary(z, q, delta);
+          z += tau * q;
+          r += tau * bq;
+          done = true;
+          break;
+        }
+        z += alpha * q;
+        r += alpha * bq;
+        const T rr_new = r.squaredNorm();
+        if (std::sqrt(rr_new) <= tolerance) break;
+        q = -r + (rr_new / rr) * q;
+        rr = rr_new;
+      }
+      p = z;
+      // m(z) - m(0) = g.z + 0.5 z.Bz = 0.5 (z.r + g.z), since r = Bz + g.
+      predicted = T(-0.5) * (z.dot(r) + g.dot(z));
+    } else {
+      if (!model_current) {
+        // B = H + tau I positive definite, its Newton step and Cauchy step.
+        eval.hessian(x, g, h);
+        const T largest = h.allFinite() ? h.cwiseAbs().maxCoeff() : T(0);
+        const T beta = T(1e-3) * (largest > T(0) ? largest : T(1));
+        const T min_diagonal = h.diagonal().minCoeff();
+        T tau = min_diagonal > T(0) ? T(0) : -min_diagonal + beta;
+        for (int attempt = 0; attempt < 200; ++attempt) {
+          shifted = h;
+          shifted.diagonal().array() += tau;
+          llt.compute(shifted);
+          if (llt.info() == Eigen::Success) break;
+          tau = std::max(T(2) * tau, beta);
+        }
+        newton_step = -g;
+        llt.solveInPlace(newton_step);
+        bq.noalias() = shifted * g;
+        cauchy_step = -(gnorm * gnorm / g.dot(bq)) * g;
+        model_current = true;
+      }
+      const T newton_norm = newton_step.norm();
+      if (newton_norm <= delta) {
+        p = newton_step;
+      } else if (cauchy_step.norm() >= delta) {
+        p = -(delta / gnorm) * g;
+      } else {
+        q = newton_step - cauchy_step;
+        p = cauchy_step + detail::to_boundary(cauchy_step, q, delta) * q;
+      }
+      bp.noalias() = shifted * p;
+      predicted = -(g.dot(p) + T(0.5) * p.dot(bp));
+    }
+
+    // Evaluate the trial point and compare actual with predicted reduction.
+    x_trial = x + p;
+    const T f_trial = eval.value_and_gradient(x_trial, g_trial);
+    const T step_norm = p.norm();
+    const bool finite = std::isfinite(f_trial) && g_trial.allFinite();
+    const T rho = finite && predicted > T(0) ? (fx - f_trial) / predicted : T(-1);
+
+    // Resize the region.
+    if (rho < T(0.25)) {
+      delta = T(0.25) * step_norm;
+    } else if (rho > T(0.75) && step_norm >= T(0.99) * delta) {
+      delta = std::min(T(2) * delta, T(o.max_radius));
+    }
+
+    if (rho > T(o.acceptance)) {
+      // Accept the step.
+      ++k;
+      const T f_prev = fx;
+      fx = f_trial;
+      x.swap(x_trial);
+      g.swap(g_trial);
+      gnorm = g.norm();
+      model_current = false;
+      if (auto s = monitor.iterate(k, x, f_prev, fx, gnorm, delta, step_norm, counts())) return finish(*s, k);
+    } else {
+      // Rejected: the region shrank. Give up once it is below rounding.
+      if (!(delta > std::numeric_limits<T>::epsilon() * std::max(T(1), x.norm()))) {
+        monitor.set_reason(fmt::format("trust radius {:.3g} fell below rounding at iteration {} (|g| = {:.3g})",
+                                       double(delta), k, double(gnorm)));
+        return finish(Status::line_search_failed, k);
+      }
+      if (auto s = monitor.budget(counts())) return finish(*s, k);
+    }
+  }
+}
+
+}  // namespace descent
