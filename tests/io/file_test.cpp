@@ -1,0 +1,88 @@
+#include "descent/io/file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace descent::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A fresh empty directory per test, removed afterwards.
+class WriteFileAtomically : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("descent-io-") + info->name() + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::size_t entries() const {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()));
+  }
+  fs::path dir_;
+};
+
+TEST_F(WriteFileAtomically, WritesThenReplacesContentLeavingNoTemporary) {
+  const fs::path target = dir_ / "out.svg";
+  write_file_atomically(target.string(), "first version");
+  EXPECT_EQ(read_all(target), "first version");
+  write_file_atomically(target.string(), std::string("second\0binary", 13));
+  EXPECT_EQ(read_all(target), std::string("second\0binary", 13));
+  write_file_atomically(target.string(), "");
+  EXPECT_EQ(read_all(target), "");
+  EXPECT_EQ(entries(), 1u);
+  const auto perms = fs::status(target).permissions();
+  EXPECT_NE(perms & fs::perms::others_read, fs::perms::none) << "a new file is 0644, not 0600";
+}
+
+TEST_F(WriteFileAtomically, WritesARelativePathInTheCurrentDirectory) {
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir_);
+  write_file_atomically("plain.txt", "x");
+  fs::current_path(previous);
+  EXPECT_EQ(read_all(dir_ / "plain.txt"), "x");
+}
+
+TEST_F(WriteFileAtomically, ThrowsNamingThePathAndTheOsErrorForAMissingDirectory) {
+  const std::string target = (dir_ / "no-such-dir" / "out.svg").string();
+  try {
+    write_file_atomically(target, "content");
+    FAIL() << "expected std::runtime_error";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(target), std::string::npos) << message;
+    EXPECT_NE(message.find(std::strerror(ENOENT)), std::string::npos) << message;
+  }
+  EXPECT_EQ(entries(), 0u);
+}
+
+TEST_F(WriteFileAtomically, LeavesTheTargetIntactWhenTheRenameFails) {
+  // Tests run as root, so permissions cannot make a write fail; a directory
+  // in the way of the rename can.
+  const fs::path target = dir_ / "occupied";
+  fs::create_directory(target);
+  std::ofstream(target / "keep.txt") << "kept";
+  EXPECT_THROW(write_file_atomically(target.string(), "new"), std::runtime_error);
+  EXPECT_TRUE(fs::is_directory(target));
+  EXPECT_EQ(read_all(target / "keep.txt"), "kept");
+  EXPECT_EQ(entries(), 1u) << "the temporary file was not removed";
+}
+
+}  // namespace
+}  // namespace descent::io
