@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds the release binary, and
+# tours the solvers on classic problems.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/deps.sh build
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target descent_cli
+descent=build/release/bin/descent
+mkdir -p out
+
+echo
+echo "== Rosenbrock's valley: four methods race from the standard start (-1.2, 1)"
+$descent minimize --problem rosenbrock --method lbfgs --method bfgs --method newton --method gd-armijo \
+  --quiet --max-iter 5000 --plot out/rosenbrock.svg
+
+echo
+echo "== L-BFGS on the extended Rosenbrock function with a million variables"
+$descent minimize --problem extended_rosenbrock --dim 1000000 --method lbfgs --quiet
+
+echo
+echo "== Newton-CG and trust region (Steihaug) on the same million variables, with Hessian-vector products"
+$descent minimize --problem extended_rosenbrock --dim 1000000 --method newton-cg --method trust-region --quiet
+
+echo
+echo "== The 35 Moré–Garbow–Hillstrom problems, every method, with a performance profile"
+$descent minimize --suite mgh --method all --profile out/mgh-profile.svg
+
+echo
+echo "Pictures: out/rosenbrock.svg (paths on the contours), out/mgh-profile.svg (performance profile)"

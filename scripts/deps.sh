@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages descent needs, if any is missing.
+#   scripts/deps.sh [build|bench]   (default: build)
+# As root it runs apt-get itself; otherwise it prints the sudo line to use.
+set -euo pipefail
+
+build_packages=(cmake ninja-build g++ pkg-config libeigen3-dev libfmt-dev libcli11-dev
+                nlohmann-json3-dev libgtest-dev)
+bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-build}" == bench ]]; then packages+=("${bench_packages[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "descent needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

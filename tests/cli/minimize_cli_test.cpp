@@ -1,0 +1,148 @@
+// `descent minimize` run as a user would: exit statuses, messages, JSON.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+Run descent(const std::string& args) {
+  const std::string command = std::string(DESCENT_CLI) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+TEST(MinimizeCli, JsonReportsEveryRequiredField) {
+  auto r = descent("minimize --problem rosenbrock --method lbfgs --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* field : {"problem", "method", "n", "f", "gradient_norm", "iterations", "function_evaluations",
+                            "gradient_evaluations", "status", "message", "seconds", "x"})
+    EXPECT_TRUE(j.contains(field)) << field;
+  EXPECT_EQ(j["problem"], "rosenbrock");
+  EXPECT_EQ(j["method"], "lbfgs");
+  EXPECT_EQ(j["n"], 2);
+  EXPECT_EQ(j["status"], "converged_gradient");
+  EXPECT_LT(j["f"].get<double>(), 1e-10);
+  EXPECT_NEAR(j["x"][0].get<double>(), 1.0, 1e-5);
+}
+
+TEST(MinimizeCli, SeveralMethodsGiveAnArray) {
+  auto r = descent("minimize --problem beale --method bfgs --method dogleg --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[1]["method"], "dogleg");
+}
+
+TEST(MinimizeCli, OmitsXForLargeProblemsAndHonoursDimAndScale) {
+  auto r = descent("minimize --problem extended_rosenbrock --dim 2000 --x0-scale 0.5 --method lbfgs --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n"], 2000);
+  EXPECT_FALSE(j.contains("x"));
+}
+
+TEST(MinimizeCli, TextOutputHasAnIterationLogAndASummary) {
+  auto r = descent("minimize --problem rosenbrock --method newton");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("iter"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("converged_gradient"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("known minimum 0: reached"), std::string::npos) << r.out;
+}
+
+TEST(MinimizeCli, UnknownProblemIsAUsageErrorListingTheKnownOnes) {
+  auto r = descent("minimize --problem rosenbrok --method lbfgs");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("unknown problem 'rosenbrok'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("chebyquad"), std::string::npos) << r.out;
+}
+
+TEST(MinimizeCli, UnknownMethodIsAUsageError) {
+  auto r = descent("minimize --problem rosenbrock --method lbgfs");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("unknown method 'lbgfs'"), std::string::npos) << r.out;
+}
+
+TEST(MinimizeCli, BadDimensionsAreUsageErrors) {
+  auto negative = descent("minimize --problem quadratic --dim -3 --method lbfgs");
+  EXPECT_EQ(negative.status, 2) << negative.out;
+  auto fixed = descent("minimize --problem rosenbrock --dim 3 --method lbfgs");
+  EXPECT_EQ(fixed.status, 2);
+  EXPECT_NE(fixed.out.find("fixed dimension 2"), std::string::npos) << fixed.out;
+  auto huge = descent("minimize --problem quadratic --dim 100000000000 --method lbfgs");
+  EXPECT_EQ(huge.status, 2);
+  EXPECT_NE(huge.out.find("too large"), std::string::npos) << huge.out;
+  auto dense = descent("minimize --problem quadratic --dim 10000000 --method newton");
+  EXPECT_EQ(dense.status, 2);
+  EXPECT_NE(dense.out.find("GiB"), std::string::npos) << dense.out;
+  auto odd = descent("minimize --problem extended_rosenbrock --dim 7 --method lbfgs");
+  EXPECT_EQ(odd.status, 2) << odd.out;
+}
+
+TEST(MinimizeCli, MissingOrConflictingChoicesAreUsageErrors) {
+  EXPECT_EQ(descent("minimize --method lbfgs").status, 2);
+  EXPECT_EQ(descent("minimize --problem rosenbrock").status, 2);
+  EXPECT_EQ(descent("minimize --problem rosenbrock --suite mgh --method lbfgs").status, 2);
+  EXPECT_EQ(descent("minimize --problem rosenbrock --method lbfgs --gtol -1").status, 2);
+  EXPECT_EQ(descent("minimize --problem rosenbrock --method lbfgs --max-iter abc").status, 2);
+  EXPECT_EQ(descent("frobnicate").status, 2);
+}
+
+TEST(MinimizeCli, PlotWritesAnSvgForTwoDimensionalProblems) {
+  const auto path = std::filesystem::temp_directory_path() / "descent_cli_plot_test.svg";
+  std::filesystem::remove(path);
+  auto r = descent("minimize --problem rosenbrock --method lbfgs --method gd-armijo --quiet --plot " + path.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream in(path);
+  std::stringstream svg;
+  svg << in.rdbuf();
+  EXPECT_EQ(svg.str().rfind("<svg", 0) == 0 || svg.str().find("<svg") != std::string::npos, true);
+  EXPECT_NE(svg.str().find("lbfgs"), std::string::npos);
+  EXPECT_NE(svg.str().find("gd-armijo"), std::string::npos);
+  std::filesystem::remove(path);
+
+  auto wrong = descent("minimize --problem wood --method lbfgs --plot " + path.string());
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.out.find("two-dimensional"), std::string::npos) << wrong.out;
+}
+
+TEST(MinimizeCli, SuiteRunsAllThirtyFiveProblemsAndWritesAProfile) {
+  const auto path = std::filesystem::temp_directory_path() / "descent_cli_profile_test.svg";
+  std::filesystem::remove(path);
+  auto r = descent("minimize --suite mgh --method lbfgs --method trust-region --json --profile " + path.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 70u);
+  EXPECT_TRUE(std::filesystem::exists(path));
+  std::filesystem::remove(path);
+}
+
+TEST(MinimizeCli, VersionAndHelp) {
+  auto v = descent("--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_NE(v.out.find("descent 0."), std::string::npos) << v.out;
+  auto h = descent("minimize --help");
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("--x0-scale"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,104 @@
+// The stored minima round to the paper's six digits, and the solvers reach
+// them: the claim behind `descent minimize --suite mgh`.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "descent/problems/problem.hpp"
+#include "descent/solvers/minimize.hpp"
+
+namespace descent::problems {
+namespace {
+
+struct Published {
+  const char* name;
+  Index n;
+  double paper;  // as printed in Moré, Garbow, Hillstrom (1981)
+};
+
+class KnownMinimum : public ::testing::TestWithParam<Published> {};
+
+TEST_P(KnownMinimum, RoundsToThePublishedValueAndIsReachedByNewton) {
+  const auto& c = GetParam();
+  auto p = make_problem(c.name, {.dimension = c.n});
+  ASSERT_TRUE(p->known_minimum().has_value());
+  const double fstar = *p->known_minimum();
+  EXPECT_NEAR(fstar, c.paper, 0.5e-5 * c.paper) << "does not round to the paper's figure";
+  // A Newton method from the standard start reaches it to 1e-9 relative.
+  auto any = AnyObjective<double>::reference(*p);
+  double best = INFINITY;
+  for (Method m : {Method::newton, Method::trust_region, Method::dogleg}) {
+    Vector<double> x = p->start();
+    MinimizeOptions o;
+    o.stop.gradient_tolerance = 1e-13;
+    o.stop.max_iterations = 2000;
+    best = std::min(best, minimize<double>(any, x, m, o).value);
+    if (std::abs(best - fstar) <= 1e-9 * fstar) break;
+  }
+  EXPECT_NEAR(best, fstar, 1e-9 * fstar);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mgh, KnownMinimum,
+    ::testing::Values(Published{"jennrich_sampson", 2, 124.362}, Published{"bard", 3, 8.21487e-3},
+                      Published{"gaussian", 3, 1.12793e-8}, Published{"meyer", 3, 87.9458},
+                      Published{"kowalik_osborne", 4, 3.07505e-4}, Published{"brown_dennis", 4, 85822.2},
+                      Published{"osborne1", 5, 5.46489e-5}, Published{"osborne2", 11, 4.01377e-2},
+                      Published{"watson", 6, 2.28767e-3}, Published{"watson", 9, 1.39976e-6},
+                      Published{"watson", 12, 4.72238e-10}, Published{"penalty1", 4, 2.24997e-5},
+                      Published{"penalty1", 10, 7.08765e-5}, Published{"penalty2", 4, 9.37629e-6},
+                      Published{"penalty2", 10, 2.93660e-4}, Published{"chebyquad", 8, 3.51687e-3},
+                      Published{"chebyquad", 10, 6.50395e-3}),
+    [](const auto& info) { return std::string(info.param.name) + "_" + std::to_string(info.param.n); });
+
+TEST(Catalogue, HasTheThirtyFiveMghProblemsAndTheQuadratics) {
+  EXPECT_EQ(mgh_problem_names().size(), 35u);
+  EXPECT_EQ(problem_catalog().size(), 37u);
+  for (const auto& info : problem_catalog()) {
+    auto p = make_problem(info.name);
+    EXPECT_EQ(p->name(), info.name);
+    EXPECT_EQ(p->dimension(), info.default_dimension) << info.name;
+    EXPECT_EQ(p->start().size(), p->dimension()) << info.name;
+    if (info.in_mgh_set) EXPECT_TRUE(p->known_minimum().has_value()) << info.name;
+  }
+}
+
+TEST(Catalogue, RefusesUnknownNamesAndBadDimensionsWithClearMessages) {
+  try {
+    make_problem("rosenbrok");
+    FAIL();
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("known problems"), std::string::npos);
+  }
+  EXPECT_THROW(make_problem("rosenbrock", {.dimension = 3}), invalid_argument);
+  EXPECT_THROW(make_problem("quadratic", {.dimension = 0}), invalid_argument);
+  EXPECT_THROW(make_problem("quadratic", {.dimension = Index(1) << 40}), invalid_argument);
+  EXPECT_THROW(make_problem("ill_conditioned_quadratic", {.condition = 0.5}), invalid_argument);
+}
+
+// The target, as a claim about evaluations, not time: L-BFGS and
+// trust-region Newton each solve at least 90% of the set from the standard starts.
+TEST(MghSuite, LbfgsAndTrustRegionEachSolveAtLeastNinetyPercent) {
+  for (Method m : {Method::lbfgs, Method::trust_region}) {
+    int solved = 0;
+    std::string missed;
+    for (const auto& name : mgh_problem_names()) {
+      auto p = make_problem(name);
+      auto any = AnyObjective<double>::reference(*p);
+      Vector<double> x = p->start();
+      MinimizeOptions o;
+      o.stop.gradient_tolerance = 1e-10;
+      o.stop.max_iterations = 10000;
+      auto r = minimize<double>(any, x, m, o);
+      const double fstar = *p->known_minimum();
+      if (r.value - fstar <= std::max(1e-6 * std::abs(fstar), 1e-10)) ++solved;
+      else missed += name + " ";
+    }
+    EXPECT_GE(solved, 32) << to_string(m) << " missed: " << missed;
+  }
+}
+
+}  // namespace
+}  // namespace descent::problems

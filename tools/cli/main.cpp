@@ -1,0 +1,47 @@
+// descent: gradient-based optimization from the command line.
+//
+//   descent minimize --problem rosenbrock --method lbfgs
+//   descent minimize --suite mgh --method all --profile profile.svg
+//
+// Exit status: 0 when the command ran (whatever the solver's status, which
+// the output reports), 1 on a runtime failure (a file that cannot be
+// written), 2 on a usage error.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "descent/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"descent: gradient-based optimization and model training", "descent"};
+  app.set_version_flag("--version", std::string("descent ") + DESCENT_VERSION);
+  app.require_subcommand(1);
+  descent::cli::add_minimize(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "descent: {}\nRun 'descent --help' for usage.\n", e.what());
+    return 2;
+  } catch (const descent::cli::usage_error& e) {
+    fmt::print(stderr, "descent: {}\n", e.what());
+    return 2;
+  } catch (const descent::invalid_argument& e) {
+    fmt::print(stderr, "descent: {}\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "descent: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "descent: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
