@@ -38,6 +38,13 @@ inline void require(bool condition, const std::string& message) {
 
 }  // namespace descent
 
+// require() for hot paths: the message is built only when the check fails, so
+// a passing check allocates nothing.
+#define DESCENT_REQUIRE(condition, message)                                      \
+  do {                                                                           \
+    if (!(condition)) throw ::descent::invalid_argument(message);                \
+  } while (false)
+
 // Internal invariants: checked in debug and sanitizer builds, free in release.
 #if !defined(NDEBUG) || defined(DESCENT_ENABLE_ASSERTS)
 #include <cstdio>

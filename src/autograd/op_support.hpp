@@ -1,0 +1,52 @@
+// Internal: what the operation files share.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "descent/autograd/ops.hpp"
+#include "descent/core/parallel.hpp"
+
+namespace descent::autograd::detail {
+
+// Adds src to dst, n elements (a gradient that passes through unchanged).
+template <class T>
+inline void accumulate(T* dst, const T* src, Index n) {
+  descent::detail::for_each_index(n, [=](Index j) { dst[j] += src[j]; });
+}
+
+// A tensor's shape split around one axis: outer x n x inner, row-major.
+struct AxisSplit {
+  Index outer, n, inner;
+};
+inline AxisSplit split_at(const Shape& s, int axis) {
+  return {s.product(0, axis), s[axis], s.product(axis + 1, s.rank())};
+}
+
+inline void require_same_tape(const void* a, const void* b, const char* op) {
+  require(a == b, std::string(op) + ": the tensors belong to different tapes");
+}
+
+template <class T>
+inline void require_same_shape(const Tensor<T>& a, const Tensor<T>& b, const char* op) {
+  require_same_tape(&a.tape(), &b.tape(), op);
+  require(a.shape() == b.shape(),
+          std::string(op) + ": shapes " + a.shape().str() + " and " + b.shape().str() + " differ");
+}
+
+// The shape of a with dimension `axis` replaced by `d` (or removed, d < 0).
+inline Shape with_dim(const Shape& s, int axis, Index d) {
+  std::array<Index, kMaxRank> dims{};
+  int r = 0;
+  for (int i = 0; i < s.rank(); ++i) {
+    if (i != axis) {
+      dims[static_cast<std::size_t>(r++)] = s[i];
+    } else if (d >= 0) {
+      dims[static_cast<std::size_t>(r++)] = d;
+    }
+  }
+  return Shape::from(dims.begin(), dims.begin() + r);
+}
+
+}  // namespace descent::autograd::detail
