@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_packages=(cmake ninja-build g++ pkg-config libeigen3-dev libfmt-dev libcli11-dev
                 nlohmann-json3-dev libgtest-dev libopenblas-dev)
-bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy)
+bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy python3-torch)
 
 packages=("${build_packages[@]}")
 if [[ "${1:-build}" == bench ]]; then packages+=("${bench_packages[@]}"); fi

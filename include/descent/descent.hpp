@@ -1,10 +1,14 @@
 // descent: gradient-based optimization. One header for everything public.
 #pragma once
 
+#include "descent/autograd/ops.hpp"
+#include "descent/autograd/shape.hpp"
+#include "descent/autograd/tape.hpp"
 #include "descent/core/any_objective.hpp"
 #include "descent/core/callback.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/objective.hpp"
+#include "descent/core/random.hpp"
 #include "descent/core/result.hpp"
 #include "descent/core/segments.hpp"
 #include "descent/core/status.hpp"
@@ -13,6 +17,13 @@
 #include "descent/io/safetensors.hpp"
 #include "descent/linesearch/backtracking.hpp"
 #include "descent/linesearch/strong_wolfe.hpp"
+#include "descent/nn/init.hpp"
+#include "descent/nn/layers.hpp"
+#include "descent/nn/loss.hpp"
+#include "descent/nn/model.hpp"
+#include "descent/nn/module.hpp"
+#include "descent/nn/objective.hpp"
+#include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
 #include "descent/optim/run.hpp"
 #include "descent/optim/schedule.hpp"

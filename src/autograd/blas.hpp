@@ -1,4 +1,11 @@
 // Internal: row-major GEMM on float and double, routed to OpenBLAS.
+//
+// One thread pool: OpenMP's. OpenBLAS keeps a pool of its own, and two pools
+// that spin for work on a 2-core machine take turns at the cores instead of
+// working (a LeNet batch ran 2.5x slower with both). So every BLAS call runs
+// on the calling thread (descent sets OpenBLAS to one thread on first use),
+// and parallel_gemm splits a large product into row or column blocks, one
+// per OpenMP thread.
 #pragma once
 
 #include "descent/core/types.hpp"
@@ -6,9 +13,16 @@
 namespace descent::autograd::detail {
 
 // C = alpha op(A) op(B) + beta C, all row-major; op(A) is m x k, op(B) k x n.
-// lda, ldb, ldc are the row strides of A, B, C as stored.
+// lda, ldb, ldc are the row strides of A, B, C as stored. On the calling
+// thread.
 template <class T>
 void gemm(bool transpose_a, bool transpose_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
           const T* b, Index ldb, T beta, T* c, Index ldc);
+
+// The same, split across the OpenMP threads when the product is large
+// enough to pay for it. Not for use inside a parallel region.
+template <class T>
+void parallel_gemm(bool transpose_a, bool transpose_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
+                   const T* b, Index ldb, T beta, T* c, Index ldc);
 
 }  // namespace descent::autograd::detail

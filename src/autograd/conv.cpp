@@ -1,12 +1,17 @@
 // Convolution and pooling over N x C x H x W images.
 //
-// conv2d lowers the convolution to one matrix product per direction
-// (im2col): the columns matrix holds, for every output pixel of the whole
-// batch, the C*KH*KW input values its window covers,
-//   cols [C*KH*KW, N*OH*OW],   Y [O, N*OH*OW] = W [O, C*KH*KW] cols,
-// then Y is laid out as [N, O, OH, OW]. One large GEMM keeps BLAS's threads
-// busy where a GEMM per image would be too small to split. Backward:
-//   dW += dY cols^T,  dcols = W^T dY,  dx = col2im(dcols)   (when x needs it).
+// conv2d lowers the convolution of each image to a matrix product (im2col):
+// the columns matrix of one image holds, for each of its P = OH*OW output
+// pixels, the C*KH*KW input values the window covers,
+//   cols [C*KH*KW, P],   y_b [O, P] = W [O, C*KH*KW] cols,
+// and y_b is already image b of the [N, O, OH, OW] output. Images are split
+// across the OpenMP threads, each with a columns buffer small enough to
+// stay in its core's cache. Backward rebuilds the columns (cheaper than
+// keeping N of them) and, per image,
+//   dW += dy_b cols^T,   dcols = W^T dy_b,   dx_b = col2im(dcols)  (when x needs it),
+// each thread summing dW into its own buffer, added up at the end.
+#include <omp.h>
+
 #include <cstdint>
 #include <limits>
 
@@ -25,7 +30,6 @@ struct ConvGeometry {
   Index stride, pad;
   Index rows() const { return c * kh * kw; }    // of cols
   Index pixels() const { return oh * ow; }      // per image
-  Index cols() const { return n * oh * ow; }    // of cols
 };
 
 template <class T>
@@ -48,87 +52,118 @@ void write_geometry(Node<T>& node, const ConvGeometry& g) {
   node.farg[1] = static_cast<double>(g.pad);
 }
 
-// cols[r, n*P + q] for r = (c, i, j) and output pixel q = (y, x): the input
-// at (c, y*s - p + i, x*s - p + j), or 0 in the padding.
+// cols[r, q] for r = (c, i, j) and output pixel q = (y, x) of one image: the
+// input at (c, y*s - p + i, x*s - p + j), or 0 in the padding.
 template <class T>
-void im2col(const ConvGeometry& g, const T* x, T* cols) {
-  const Index rows = g.rows(), ncols = g.cols();
-#pragma omp parallel for schedule(static) if (worth_threads(rows * ncols))
-  for (Index r = 0; r < rows; ++r) {
+void im2col(const ConvGeometry& g, const T* image, T* cols) {
+  const Index P = g.pixels();
+  for (Index r = 0; r < g.rows(); ++r) {
     const Index c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
-    T* dst = cols + r * ncols;
-    for (Index b = 0; b < g.n; ++b) {
-      const T* plane = x + (b * g.c + c) * g.h * g.w;
-      for (Index y = 0; y < g.oh; ++y) {
-        const Index iy = y * g.stride - g.pad + i;
-        T* out = dst + (b * g.oh + y) * g.ow;
-        if (iy < 0 || iy >= g.h) {
-          std::fill_n(out, g.ow, T(0));
-          continue;
-        }
-        const T* row = plane + iy * g.w;
-        for (Index xo = 0; xo < g.ow; ++xo) {
-          const Index ix = xo * g.stride - g.pad + j;
-          out[xo] = (ix >= 0 && ix < g.w) ? row[ix] : T(0);
-        }
+    const T* plane = image + c * g.h * g.w;
+    T* dst = cols + r * P;
+    for (Index y = 0; y < g.oh; ++y) {
+      const Index iy = y * g.stride - g.pad + i;
+      T* out = dst + y * g.ow;
+      if (iy < 0 || iy >= g.h) {
+        std::fill_n(out, g.ow, T(0));
+        continue;
+      }
+      const T* row = plane + iy * g.w;
+      if (g.stride == 1) {
+        // A run of the row, with zeros where the window hangs over an edge.
+        const Index x0 = std::clamp<Index>(g.pad - j, 0, g.ow);
+        const Index x1 = std::clamp<Index>(g.w + g.pad - j, x0, g.ow);
+        std::fill(out, out + x0, T(0));
+        std::copy(row + x0 - g.pad + j, row + x1 - g.pad + j, out + x0);
+        std::fill(out + x1, out + g.ow, T(0));
+        continue;
+      }
+      for (Index xo = 0; xo < g.ow; ++xo) {
+        const Index ix = xo * g.stride - g.pad + j;
+        out[xo] = (ix >= 0 && ix < g.w) ? row[ix] : T(0);
       }
     }
   }
 }
 
-// dx[b, c] += the entries of dcols that im2col read from image b, channel c.
+// dx of one image += the entries of dcols that im2col read from it.
 template <class T>
 void col2im(const ConvGeometry& g, const T* dcols, T* dx) {
-  const Index ncols = g.cols();
-#pragma omp parallel for schedule(static) if (worth_threads(g.rows() * ncols))
-  for (Index bc = 0; bc < g.n * g.c; ++bc) {
-    const Index b = bc / g.c, c = bc % g.c;
-    T* plane = dx + bc * g.h * g.w;
-    for (Index i = 0; i < g.kh; ++i)
-      for (Index j = 0; j < g.kw; ++j) {
-        const T* src = dcols + ((c * g.kh + i) * g.kw + j) * ncols + b * g.pixels();
-        for (Index y = 0; y < g.oh; ++y) {
-          const Index iy = y * g.stride - g.pad + i;
-          if (iy < 0 || iy >= g.h) continue;
-          T* row = plane + iy * g.w;
-          const T* s = src + y * g.ow;
-          for (Index xo = 0; xo < g.ow; ++xo) {
-            const Index ix = xo * g.stride - g.pad + j;
-            if (ix >= 0 && ix < g.w) row[ix] += s[xo];
-          }
-        }
+  const Index P = g.pixels();
+  for (Index r = 0; r < g.rows(); ++r) {
+    const Index c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+    T* plane = dx + c * g.h * g.w;
+    const T* src = dcols + r * P;
+    for (Index y = 0; y < g.oh; ++y) {
+      const Index iy = y * g.stride - g.pad + i;
+      if (iy < 0 || iy >= g.h) continue;
+      T* row = plane + iy * g.w;
+      const T* s = src + y * g.ow;
+      if (g.stride == 1) {
+        const Index x0 = std::clamp<Index>(g.pad - j, 0, g.ow);
+        const Index x1 = std::clamp<Index>(g.w + g.pad - j, x0, g.ow);
+        const Index shift = j - g.pad;
+#pragma omp simd
+        for (Index xo = x0; xo < x1; ++xo) row[xo + shift] += s[xo];
+        continue;
       }
+      for (Index xo = 0; xo < g.ow; ++xo) {
+        const Index ix = xo * g.stride - g.pad + j;
+        if (ix >= 0 && ix < g.w) row[ix] += s[xo];
+      }
+    }
   }
 }
 
-// saved[0]: cols.
+// Whether a convolution is worth splitting across threads.
+inline bool conv_parallel(const ConvGeometry& g) {
+  return g.n > 1 && double(g.n) * double(g.o) * double(g.rows()) * double(g.pixels()) >= double(1 << 18);
+}
+
 template <class T>
 void conv2d_backward(Tape<T>& tape, const Node<T>& node) {
   const ConvGeometry g = read_geometry(node);
   const Node<T>& x = tape.input_of(node, 0);
   const Node<T>& w = tape.input_of(node, 1);
   T* gb = node.num_inputs > 2 ? tape.input_of(node, 2).grad : nullptr;
-  const Index P = g.pixels(), NP = g.cols(), K = g.rows();
-  const auto* cols = static_cast<const T*>(node.saved[0]);
+  const Index P = g.pixels(), K = g.rows();
+  const Index in_size = g.c * g.h * g.w, out_size = g.o * P;
+  if (!w.grad && !gb && !x.grad) return;
 
-  // dY as [O, N*P]; the bias gradient on the way.
-  T* dy = tape.template allocate<T>(g.o * NP);
-  for (Index b = 0; b < g.n; ++b)
-    for (Index o = 0; o < g.o; ++o) {
-      const T* src = node.grad + (b * g.o + o) * P;
-      std::copy_n(src, P, dy + o * NP + b * P);
-      if (gb) {
-        T acc = 0;
+  // Per thread: columns, their gradient, and partial dW and db.
+  const bool parallel = conv_parallel(g);
+  const int threads = parallel ? omp_get_max_threads() : 1;
+  const Index per_thread = 2 * K * P + g.o * K + g.o;
+  T* scratch = tape.template allocate<T>(per_thread * threads);
+  for (int t = 0; t < threads; ++t) std::fill_n(scratch + t * per_thread + 2 * K * P, g.o * K + g.o, T(0));
+  detail::for_each_block(g.n, parallel, [&](int t, Index first, Index last) {
+    T* cols = scratch + t * per_thread;
+    T* dcols = cols + K * P;
+    T* dw = dcols + K * P;
+    T* db = dw + g.o * K;
+    for (Index b = first; b < last; ++b) {
+      const T* dy = node.grad + b * out_size;
+      if (w.grad) {
+        im2col(g, x.value + b * in_size, cols);
+        detail::gemm<T>(false, true, g.o, K, P, T(1), dy, P, cols, P, T(1), dw, K);
+      }
+      if (gb)
+        for (Index o = 0; o < g.o; ++o) {
+          T acc = 0;
 #pragma omp simd reduction(+ : acc)
-        for (Index q = 0; q < P; ++q) acc += src[q];
-        gb[o] += acc;
+          for (Index q = 0; q < P; ++q) acc += dy[o * P + q];
+          db[o] += acc;
+        }
+      if (x.grad) {
+        detail::gemm<T>(true, false, K, P, g.o, T(1), w.value, K, dy, P, T(0), dcols, P);
+        col2im(g, dcols, x.grad + b * in_size);
       }
     }
-  if (w.grad) detail::gemm<T>(false, true, g.o, K, NP, T(1), dy, NP, cols, NP, T(1), w.grad, K);
-  if (x.grad) {
-    T* dcols = tape.template allocate<T>(K * NP);
-    detail::gemm<T>(true, false, K, NP, g.o, T(1), w.value, K, dy, NP, T(0), dcols, NP);
-    col2im(g, dcols, x.grad);
+  });
+  for (int t = 0; t < threads; ++t) {
+    const T* dw = scratch + t * per_thread + 2 * K * P;
+    if (w.grad) detail::accumulate(w.grad, dw, g.o * K);
+    if (gb) detail::accumulate(gb, dw + g.o * K, g.o);
   }
 }
 
@@ -173,9 +208,9 @@ void max_pool_backward(Tape<T>& tape, const Node<T>& node) {
   const PoolGeometry g = read_pool(node);
   const auto* arg = static_cast<const std::int32_t*>(node.saved[0]);
   const Index out_plane = g.oh * g.ow, in_plane = g.h * g.w;
-#pragma omp parallel for schedule(static) if (worth_threads(g.planes * in_plane))
-  for (Index p = 0; p < g.planes; ++p)
+  detail::for_each_item(g.planes, worth_threads(g.planes * in_plane), [&](Index p) {
     for (Index q = 0; q < out_plane; ++q) x.grad[p * in_plane + arg[p * out_plane + q]] += node.grad[p * out_plane + q];
+  });
 }
 
 template <class T>
@@ -184,8 +219,7 @@ void avg_pool_backward(Tape<T>& tape, const Node<T>& node) {
   if (x.grad == nullptr) return;
   const PoolGeometry g = read_pool(node);
   const T scale = T(1) / static_cast<T>(g.k * g.k);
-#pragma omp parallel for schedule(static) if (worth_threads(g.planes * g.h * g.w))
-  for (Index p = 0; p < g.planes; ++p) {
+  detail::for_each_item(g.planes, worth_threads(g.planes * g.h * g.w), [&](Index p) {
     T* gx = x.grad + p * g.h * g.w;
     const T* go = node.grad + p * g.oh * g.ow;
     for (Index y = 0; y < g.oh; ++y)
@@ -200,7 +234,7 @@ void avg_pool_backward(Tape<T>& tape, const Node<T>& node) {
           }
         }
       }
-  }
+  });
 }
 
 }  // namespace
@@ -229,29 +263,25 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   const Shape out_shape{g.n, g.o, g.oh, g.ow};
   Tensor<T> y = has_bias ? tape.record(out_shape, {x, weight, bias}, &conv2d_backward<T>)
                          : tape.record(out_shape, {x, weight}, &conv2d_backward<T>);
-  const Index P = g.pixels(), NP = g.cols(), K = g.rows();
-  T* cols = tape.template allocate<T>(K * NP);
-  {
-    Node<T>& node = tape.node(y.id());
-    write_geometry(node, g);
-    node.saved[0] = cols;
-  }
-  im2col(g, x.data(), cols);
-  T* prod = tape.template allocate<T>(g.o * NP);
-  detail::gemm<T>(false, false, g.o, NP, K, T(1), weight.data(), K, cols, NP, T(0), prod, NP);
-
-  // [O, N*P] -> [N, O, P], adding the bias.
-  T* out = y.data();
+  write_geometry(tape.node(y.id()), g);
+  const Index P = g.pixels(), K = g.rows();
+  const Index in_size = g.c * g.h * g.w, out_size = g.o * P;
+  const bool parallel = conv_parallel(g);
+  T* scratch = tape.template allocate<T>(K * P * (parallel ? omp_get_max_threads() : 1));
+  const T* in = x.data();
+  const T* w = weight.data();
   const T* b = has_bias ? bias.data() : nullptr;
-#pragma omp parallel for schedule(static) if (worth_threads(g.o * NP))
-  for (Index bo = 0; bo < g.n * g.o; ++bo) {
-    const Index img = bo / g.o, o = bo % g.o;
-    const T shift = b ? b[o] : T(0);
-    const T* src = prod + o * NP + img * P;
-    T* dst = out + bo * P;
-#pragma omp simd
-    for (Index q = 0; q < P; ++q) dst[q] = src[q] + shift;
-  }
+  T* out = y.data();
+  detail::for_each_block(g.n, parallel, [&](int t, Index first, Index last) {
+    T* cols = scratch + t * K * P;
+    for (Index img = first; img < last; ++img) {
+      T* dst = out + img * out_size;
+      if (b)
+        for (Index o = 0; o < g.o; ++o) std::fill_n(dst + o * P, P, b[o]);
+      im2col(g, in + img * in_size, cols);
+      detail::gemm<T>(false, false, g.o, P, K, T(1), w, K, cols, P, b ? T(1) : T(0), dst, P);
+    }
+  });
   return y;
 }
 
@@ -265,31 +295,29 @@ Tensor<T> max_pool2d(const Tensor<T>& x, Pool2dOptions options) {
   tape.node(y.id()).saved[0] = arg;
   const T* in = x.data();
   T* out = y.data();
-#pragma omp parallel for schedule(static) if (worth_threads(g.planes * g.h * g.w))
-  for (Index p = 0; p < g.planes; ++p) {
+  detail::for_each_item(g.planes, worth_threads(g.planes * g.h * g.w), [&](Index p) {
     const T* plane = in + p * g.h * g.w;
     for (Index yo = 0; yo < g.oh; ++yo)
       for (Index xo = 0; xo < g.ow; ++xo) {
-        T best = -std::numeric_limits<T>::infinity();
-        Index where = -1;
-        for (Index i = 0; i < g.k; ++i) {
-          const Index iy = yo * g.stride - g.pad + i;
-          if (iy < 0 || iy >= g.h) continue;
-          for (Index j = 0; j < g.k; ++j) {
-            const Index ix = xo * g.stride - g.pad + j;
-            if (ix < 0 || ix >= g.w) continue;
+        // The window clipped to the image (padding never wins), scanned
+        // without branches on the data: on random inputs "is this larger?"
+        // is a coin toss the branch predictor loses.
+        const Index y0 = std::max<Index>(yo * g.stride - g.pad, 0), y1 = std::min(yo * g.stride - g.pad + g.k, g.h);
+        const Index x0 = std::max<Index>(xo * g.stride - g.pad, 0), x1 = std::min(xo * g.stride - g.pad + g.k, g.w);
+        Index where = y0 * g.w + x0;
+        T best = plane[where];
+        for (Index iy = y0; iy < y1; ++iy)
+          for (Index ix = x0; ix < x1; ++ix) {
             const T v = plane[iy * g.w + ix];
-            if (where < 0 || v > best || (v != v && best == best)) {  // NaN wins, as in PyTorch
-              best = v;
-              where = iy * g.w + ix;
-            }
+            const bool take = (v > best) | (v != v);  // NaN wins, as in PyTorch
+            best = take ? v : best;
+            where = take ? iy * g.w + ix : where;
           }
-        }
         const Index q = p * g.oh * g.ow + yo * g.ow + xo;
         out[q] = best;
         arg[q] = static_cast<std::int32_t>(where);
       }
-  }
+  });
   return y;
 }
 
@@ -302,8 +330,7 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, Pool2dOptions options) {
   const T scale = T(1) / static_cast<T>(g.k * g.k);
   const T* in = x.data();
   T* out = y.data();
-#pragma omp parallel for schedule(static) if (worth_threads(g.planes * g.h * g.w))
-  for (Index p = 0; p < g.planes; ++p) {
+  detail::for_each_item(g.planes, worth_threads(g.planes * g.h * g.w), [&](Index p) {
     const T* plane = in + p * g.h * g.w;
     for (Index yo = 0; yo < g.oh; ++yo)
       for (Index xo = 0; xo < g.ow; ++xo) {
@@ -318,7 +345,7 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, Pool2dOptions options) {
         }
         out[p * g.oh * g.ow + yo * g.ow + xo] = acc * scale;
       }
-  }
+  });
   return y;
 }
 

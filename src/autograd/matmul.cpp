@@ -11,7 +11,7 @@
 namespace descent::autograd {
 namespace {
 
-using detail::gemm;
+using detail::parallel_gemm;
 
 // iarg: batches, M, K, P.
 template <class T>
@@ -21,8 +21,8 @@ void matmul_backward(Tape<T>& tape, const Node<T>& n) {
   const Index batches = n.iarg[0], m = n.iarg[1], k = n.iarg[2], p = n.iarg[3];
   for (Index i = 0; i < batches; ++i) {
     const T* gc = n.grad + i * m * p;
-    if (a.grad) gemm<T>(false, true, m, k, p, T(1), gc, p, b.value + i * k * p, p, T(1), a.grad + i * m * k, k);
-    if (b.grad) gemm<T>(true, false, k, p, m, T(1), a.value + i * m * k, k, gc, p, T(1), b.grad + i * k * p, p);
+    if (a.grad) parallel_gemm<T>(false, true, m, k, p, T(1), gc, p, b.value + i * k * p, p, T(1), a.grad + i * m * k, k);
+    if (b.grad) parallel_gemm<T>(true, false, k, p, m, T(1), a.value + i * m * k, k, gc, p, T(1), b.grad + i * k * p, p);
   }
 }
 
@@ -33,8 +33,8 @@ void linear_backward(Tape<T>& tape, const Node<T>& node) {
   const Node<T>& w = tape.input_of(node, 1);
   const Index n = node.iarg[0], f = node.iarg[1], o = node.iarg[2];
   const T* gy = node.grad;
-  if (x.grad) gemm<T>(false, false, n, f, o, T(1), gy, o, w.value, f, T(1), x.grad, f);
-  if (w.grad) gemm<T>(true, false, o, f, n, T(1), gy, o, x.value, f, T(1), w.grad, f);
+  if (x.grad) parallel_gemm<T>(false, false, n, f, o, T(1), gy, o, w.value, f, T(1), x.grad, f);
+  if (w.grad) parallel_gemm<T>(true, false, o, f, n, T(1), gy, o, x.value, f, T(1), w.grad, f);
   if (node.num_inputs > 2) {
     if (T* gb = tape.input_of(node, 2).grad) {
       for (Index r = 0; r < n; ++r) {
@@ -75,7 +75,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> c = a.tape().record(out, {a, b}, &matmul_backward<T>);
   a.tape().node(c.id()).iarg = {batches, m, k, p};
   for (Index i = 0; i < batches; ++i)
-    detail::gemm<T>(false, false, m, p, k, T(1), a.data() + i * m * k, k, b.data() + i * k * p, p, T(0),
+    detail::parallel_gemm<T>(false, false, m, p, k, T(1), a.data() + i * m * k, k, b.data() + i * k * p, p, T(0),
                     c.data() + i * m * p, p);
   return c;
 }
@@ -101,7 +101,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
     const T* b = bias.data();
     for (Index r = 0; r < n; ++r) std::copy_n(b, o, out + r * o);
   }
-  gemm<T>(false, true, n, o, f, T(1), x.data(), f, weight.data(), f, has_bias ? T(1) : T(0), out, o);
+  parallel_gemm<T>(false, true, n, o, f, T(1), x.data(), f, weight.data(), f, has_bias ? T(1) : T(0), out, o);
   return y;
 }
 

@@ -36,8 +36,7 @@ void batch_norm_backward(Tape<T>& tape, const Node<T>& node) {
   const bool training = node.iarg[3] != 0;
   const auto* stats = static_cast<const T*>(node.saved[0]);
   const T m = static_cast<T>(n * inner);
-#pragma omp parallel for schedule(static) if (descent::detail::worth_threads(n * channels * inner))
-  for (Index c = 0; c < channels; ++c) {
+  detail::for_each_item(channels, descent::detail::worth_threads(n * channels * inner), [&](Index c) {
     const T mu = stats[c], inv = stats[channels + c];
     T sum_dy = 0, sum_dy_xhat = 0;
     for (Index b = 0; b < n; ++b) {
@@ -50,7 +49,7 @@ void batch_norm_backward(Tape<T>& tape, const Node<T>& node) {
     }
     if (gamma.grad) gamma.grad[c] += sum_dy_xhat;
     if (beta.grad) beta.grad[c] += sum_dy;
-    if (x.grad == nullptr) continue;
+    if (x.grad == nullptr) return;
     const T scale = gamma.value[c] * inv;
     for (Index b = 0; b < n; ++b) {
       const Index base = (b * channels + c) * inner;
@@ -64,7 +63,7 @@ void batch_norm_backward(Tape<T>& tape, const Node<T>& node) {
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -115,8 +114,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
   const T momentum = static_cast<T>(options.momentum);
   const T* in = x.data();
   T* out = y.data();
-#pragma omp parallel for schedule(static) if (descent::detail::worth_threads(n * channels * inner))
-  for (Index c = 0; c < channels; ++c) {
+  detail::for_each_item(channels, descent::detail::worth_threads(n * channels * inner), [&](Index c) {
     T mu, var;
     if (options.training) {
       // Two passes (mean, then squared deviations) for accuracy in float.
@@ -147,7 +145,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
 #pragma omp simd
       for (Index i = 0; i < inner; ++i) out[base + i] = in[base + i] * scale + shift;
     }
-  }
+  });
   return y;
 }
 

@@ -61,10 +61,10 @@ Tensor<T> Tape<T>::push(Node<T> node) {
 }
 
 template <class T>
-Tensor<T> Tape<T>::parameter(T* value, T* grad, const Shape& shape) {
+Tensor<T> Tape<T>::parameter(const T* value, T* grad, const Shape& shape) {
   Node<T> n;
   n.shape = shape;
-  n.value = value;
+  n.value = const_cast<T*>(value);  // leaves are never written: no operation writes its inputs
   n.grad = grad_enabled_ ? grad : nullptr;
   n.first_input = static_cast<std::int32_t>(inputs_.size());
   return push(n);
@@ -72,7 +72,7 @@ Tensor<T> Tape<T>::parameter(T* value, T* grad, const Shape& shape) {
 
 template <class T>
 Tensor<T> Tape<T>::constant(const T* value, const Shape& shape) {
-  return parameter(const_cast<T*>(value), nullptr, shape);
+  return parameter(value, nullptr, shape);
 }
 
 template <class T>
@@ -117,8 +117,7 @@ Tensor<T> Tape<T>::record(const Shape& shape, std::span<const Tensor<T>> inputs,
   needs_grad = needs_grad && grad_enabled_;
   n.value = allocate<T>(shape.size());
   if (needs_grad) {
-    n.grad = allocate<T>(shape.size());
-    std::memset(n.grad, 0, sizeof(T) * static_cast<std::size_t>(shape.size()));
+    n.grad = allocate<T>(shape.size());  // zeroed by backward(), which owns it
     n.backward = backward;
   }
   return push(n);
@@ -133,6 +132,8 @@ Tensor<T> Tape<T>::alias(const Tensor<T>& of, const Shape& shape) {
   n.value = of.data();
   n.grad = grad_enabled_ ? of.grad() : nullptr;
   n.first_input = static_cast<std::int32_t>(inputs_.size());
+  n.num_inputs = 1;  // no backward of its own, but backward() must reach `of` through it
+  inputs_.push_back(of.id());
   return push(n);
 }
 
@@ -142,9 +143,25 @@ void Tape<T>::backward(const Tensor<T>& root, T seed) {
   DESCENT_REQUIRE(root.size() == 1, "Tape::backward: the root has shape " + root.shape().str() +
                                 ", not one element (reduce it to a scalar loss first)");
   if (!root.requires_grad()) return;  // nothing it depends on needs a gradient
+  const auto last = static_cast<std::size_t>(root.id());
+  // Recorded nodes (not leaves, which accumulate) start from a zero gradient
+  // on every call, so that a second backward over the same pass does not
+  // propagate again what the first one left in them.
+  for (std::size_t id = 0; id <= last; ++id) {
+    const Node<T>& n = nodes_[id];
+    if (n.backward != nullptr) std::memset(n.grad, 0, sizeof(T) * static_cast<std::size_t>(n.shape.size()));
+  }
+  // Only the nodes the root depends on run their backward: a branch it does
+  // not use (a metric, another loss) adds nothing, not even 0 * inf = NaN.
+  bool* reached = allocate<bool>(root.id() + 1);
+  std::fill_n(reached, last + 1, false);
+  reached[last] = true;
   root.grad()[0] += seed;
-  for (std::int32_t id = root.id(); id >= 0; --id) {
-    const Node<T>& n = nodes_[static_cast<std::size_t>(id)];
+  for (std::size_t id = last + 1; id-- > 0;) {
+    if (!reached[id]) continue;
+    const Node<T>& n = nodes_[id];
+    for (std::int32_t k = 0; k < n.num_inputs; ++k)
+      reached[static_cast<std::size_t>(inputs_[static_cast<std::size_t>(n.first_input + k)])] = true;
     if (n.backward != nullptr) n.backward(*this, n);
   }
 }

@@ -1,5 +1,4 @@
-// descent bench step: the speed of one optimizer step against the memory
-// bandwidth of this machine.
+// descent bench: the speed of descent's kernels on this machine.
 //
 //   descent bench step --optimizer adam --size 10000000 [--threads 2] [--json]
 //
@@ -7,6 +6,13 @@
 // steps after a warm-up) and, in the same process and with the same threads,
 // a STREAM triad a = b + s c on arrays of the same size. A step that moves
 // its bytes at the triad's rate runs at the speed of memory.
+//
+//   descent bench model --model mlp:784-256-128-10 --batch-size 128
+//                       [--optimizer adam] [--threads 2] [--json]
+//
+// Times one training batch of the model on random inputs of its shape:
+// forward, loss, backward (and the optimizer step when one is named), the
+// median over many batches after a warm-up.
 #include <omp.h>
 
 #include <algorithm>
@@ -22,6 +28,8 @@
 #include "commands.hpp"
 #include "descent/core/memory.hpp"
 #include "descent/core/parallel.hpp"
+#include "descent/nn/objective.hpp"
+#include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
 
 namespace descent::cli {
@@ -138,6 +146,85 @@ void run_step_bench(const BenchFlags& f) {
   fmt::print("  step / triad bandwidth: {:.2f}\n", gbps / triad_gbps);
 }
 
+struct ModelBenchFlags {
+  std::string model = "mlp:784-256-128-10";
+  Index batch_size = 128;
+  std::string optimizer;
+  int threads = 0;
+  double seconds = 2.0;
+  bool json = false;
+};
+
+// Sets the OpenMP thread count (0: OpenMP's default); descent's matrix
+// products run on the same threads.
+int use_threads(int threads) {
+  if (threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", threads));
+  if (threads > 0) omp_set_num_threads(threads);
+  return omp_get_max_threads();
+}
+
+void run_model_bench(const ModelBenchFlags& f) {
+  if (f.batch_size < 1) throw usage_error(fmt::format("--batch-size must be >= 1; got {}", f.batch_size));
+  if (!f.optimizer.empty() && !optim::is_stepper_name(f.optimizer))
+    throw usage_error(fmt::format("unknown optimizer '{}'; steppers: {}", f.optimizer,
+                                  fmt::join(optim::stepper_names(), ", ")));
+  const int threads = use_threads(f.threads);
+  auto model = [&] {
+    try {
+      return nn::make_model<float>(f.model);
+    } catch (const invalid_argument& e) {
+      throw usage_error(e.what());
+    }
+  }();
+  const Index n = f.batch_size, in = model.input_shape().size(), out = model.output_shape().size();
+  require_memory(double(n) * double(in + out) * sizeof(float) * 8 + double(model.num_parameters()) * 32, 0.8,
+                 fmt::format("--model {} --batch-size {}", f.model, n));
+
+  // Random inputs of the model's shape, and targets its loss accepts.
+  Rng rng(7);
+  std::vector<float> features(static_cast<std::size_t>(n * in));
+  for (float& v : features) v = static_cast<float>(rng.normal());
+  const Index width = model.loss().target_width(out);
+  std::vector<float> targets(static_cast<std::size_t>(n * width));
+  for (float& v : targets) {
+    switch (model.loss().kind) {
+      case nn::LossKind::cross_entropy: v = static_cast<float>(rng.below(out)); break;
+      case nn::LossKind::bce: v = static_cast<float>(rng.below(2)); break;
+      case nn::LossKind::hinge: v = rng.below(2) == 0 ? -1.0f : 1.0f; break;
+      default: v = static_cast<float>(rng.normal()); break;
+    }
+  }
+  nn::ModelObjective<float> objective(model, features.data(), targets.data(), n, {.chunk_rows = n});
+  Vector<float> x(model.num_parameters()), g(model.num_parameters());
+  model.initialize(x, 1);
+
+  std::unique_ptr<optim::Stepper<float>> stepper;
+  if (!f.optimizer.empty()) stepper = optim::make_stepper<float>(f.optimizer, model.layout(), x);
+  const double seconds = median_seconds(
+      [&] {
+        objective.value_and_gradient(x, g);
+        if (stepper) stepper->step(x, g, 1e-4f);
+      },
+      f.seconds);
+
+  const double ms = seconds * 1e3, rate = double(n) / seconds;
+  if (f.json) {
+    nlohmann::json j;
+    j["model"] = f.model;
+    j["batch_size"] = n;
+    j["threads"] = threads;
+    j["optimizer"] = f.optimizer.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.optimizer);
+    j["parameters"] = model.num_parameters();
+    j["ms_per_batch"] = ms;
+    j["samples_per_second"] = rate;
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("{} ({} parameters), batch {}, {} thread{}{}\n", f.model, model.num_parameters(), n, threads,
+             threads == 1 ? "" : "s", f.optimizer.empty() ? "" : ", step " + f.optimizer);
+  fmt::print("  {:.4f} ms per batch, {:.0f} samples/s\n", ms, rate);
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app) {
@@ -152,6 +239,16 @@ void add_bench(CLI::App& app) {
   step->add_option("--seconds", flags->seconds, "Time budget of each measurement")->capture_default_str();
   step->add_flag("--json", flags->json, "Print one JSON object");
   step->callback([flags] { run_step_bench(*flags); });
+
+  auto mflags = std::make_shared<ModelBenchFlags>();
+  CLI::App* model = bench->add_subcommand("model", "Time forward + backward (+ an optimizer step) of a model on one batch");
+  model->add_option("--model", mflags->model, nn::model_spec_help())->capture_default_str();
+  model->add_option("--batch-size", mflags->batch_size, "Samples per batch")->capture_default_str();
+  model->add_option("--optimizer", mflags->optimizer, "Also time this stepper's update");
+  model->add_option("--threads", mflags->threads, "Threads (default: OMP_NUM_THREADS or all cores)");
+  model->add_option("--seconds", mflags->seconds, "Time budget of the measurement")->capture_default_str();
+  model->add_flag("--json", mflags->json, "Print one JSON object");
+  model->callback([mflags] { run_model_bench(*mflags); });
 }
 
 }  // namespace descent::cli

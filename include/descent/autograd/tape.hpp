@@ -133,11 +133,12 @@ class Tape {
   Tape& operator=(const Tape&) = delete;
 
   // Leaves. A parameter views caller-owned value and gradient buffers of
-  // shape.size() elements (grad may be null: a frozen parameter). A constant
-  // views a value that receives no gradient and is never written. input()
+  // shape.size() elements (grad may be null: a frozen parameter); the tape
+  // never writes its value. A constant views a value that receives no
+  // gradient. input()
   // and variable() allocate in the arena (uninitialized); a variable has a
   // zeroed gradient buffer of its own.
-  Tensor<T> parameter(T* value, T* grad, const Shape& shape);
+  Tensor<T> parameter(const T* value, T* grad, const Shape& shape);
   Tensor<T> constant(const T* value, const Shape& shape);
   Tensor<T> input(const Shape& shape);
   Tensor<T> variable(const Shape& shape);
@@ -161,8 +162,8 @@ class Tape {
 
   // For operations. record() adds a node whose value is allocated
   // (uninitialized); it requires a gradient when gradients are enabled and
-  // any input requires one, and then gets a zeroed gradient buffer and
-  // keeps `backward`. Returns the new tensor.
+  // any input requires one, and then gets a gradient buffer (zeroed by
+  // backward() before use) and keeps `backward`. Returns the new tensor.
   Tensor<T> record(const Shape& shape, std::span<const Tensor<T>> inputs, BackwardFn<T> backward);
   Tensor<T> record(const Shape& shape, std::initializer_list<Tensor<T>> inputs, BackwardFn<T> backward) {
     return record(shape, std::span<const Tensor<T>>(inputs.begin(), inputs.size()), backward);

@@ -1,0 +1,77 @@
+// ModelObjective: a model with its loss on a data set, as a batched
+// objective (core/objective.hpp), so that every optimizer of the library
+// trains it: the full-batch solvers (L-BFGS on a logistic regression) see
+// the mean loss over all samples, the stochastic steppers the mean over a
+// mini-batch of rows.
+//
+//   auto model = nn::make_model<double>("logistic:2");
+//   nn::ModelObjective<double> f(model, features, targets, n);  // n x 2, n x 1
+//   Vector<double> x(f.size());
+//   model.initialize(x, 0);
+//   lbfgs(f, x, {});
+//
+// The data are viewed, not copied: features holds num_samples rows of the
+// model's input size, targets num_samples rows of loss().target_width(...)
+// values (class labels as numbers for cross_entropy), both row-major; they
+// must outlive the objective. A full-batch evaluation runs in chunks of
+// chunk_rows samples, so memory stays bounded on large data sets.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "descent/nn/model.hpp"
+
+namespace descent::nn {
+
+struct ModelObjectiveOptions {
+  // Samples per forward pass in full-batch evaluations; >= 1.
+  Index chunk_rows = 4096;
+  // Evaluate in training mode (dropout on, batch statistics in batch norm).
+  bool training = true;
+  // Seeds the dropout stream.
+  std::uint64_t seed = 0;
+};
+
+template <class T>
+class ModelObjective {
+ public:
+  ModelObjective(Model<T>& model, const T* features, const T* targets, Index num_samples,
+                 ModelObjectiveOptions options = {});
+
+  Index num_samples() const { return samples_; }
+  Index size() const { return model_.num_parameters(); }
+  Model<T>& model() { return model_; }
+
+  // Mean loss over all samples, and its gradient.
+  T value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g);
+  // Mean loss over these rows (indices in [0, num_samples)), and its gradient.
+  T value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g, std::span<const Index> rows);
+  // Mean loss over all samples, without gradients.
+  T value(ConstVectorRef<T> x);
+
+  // The tape, for tests that count what a pass allocates.
+  const Tape<T>& tape() const { return tape_; }
+
+ private:
+  // Mean loss over rows [first, first + count) or the listed rows; adds
+  // weight * its gradient to grad (when not null).
+  T evaluate(const T* x, T* grad, Index first, Index count, std::span<const Index> rows, T weight);
+  T full_pass(const T* x, T* grad);
+
+  Model<T>& model_;
+  const T* features_;
+  const T* targets_;
+  Index samples_;
+  Index feature_width_, target_width_;
+  ModelObjectiveOptions options_;
+  Tape<T> tape_;
+  Rng rng_;
+  std::vector<Index> labels_;
+};
+
+extern template class ModelObjective<float>;
+extern template class ModelObjective<double>;
+
+}  // namespace descent::nn
