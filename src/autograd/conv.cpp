@@ -73,9 +73,12 @@ void im2col(const ConvGeometry& g, const T* image, T* cols) {
         // A run of the row, with zeros where the window hangs over an edge.
         const Index x0 = std::clamp<Index>(g.pad - j, 0, g.ow);
         const Index x1 = std::clamp<Index>(g.w + g.pad - j, x0, g.ow);
-        std::fill(out, out + x0, T(0));
-        std::copy(row + x0 - g.pad + j, row + x1 - g.pad + j, out + x0);
-        std::fill(out + x1, out + g.ow, T(0));
+        // Short runs: plain loops beat calls to memmove and memset.
+        const Index shift = j - g.pad;
+        for (Index xo = 0; xo < x0; ++xo) out[xo] = T(0);
+#pragma omp simd
+        for (Index xo = x0; xo < x1; ++xo) out[xo] = row[xo + shift];
+        for (Index xo = x1; xo < g.ow; ++xo) out[xo] = T(0);
         continue;
       }
       for (Index xo = 0; xo < g.ow; ++xo) {
@@ -200,6 +203,48 @@ PoolGeometry read_pool(const Node<T>& node) {
   return {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]};
 }
 
+// Max pooling of one plane without padding, for K x K windows (K = 0: the
+// size comes at run time). Branch-free: on random inputs "is this larger?"
+// is a coin toss that the branch predictor loses. The first maximum wins a
+// tie; a NaN wins over numbers, as in PyTorch.
+template <int K, class T>
+void max_pool_plane(const PoolGeometry& g, const T* plane, T* best, std::int32_t* where) {
+  const Index k = K > 0 ? K : g.k;
+  const Index w = g.w, stride = g.stride;
+  for (Index yo = 0; yo < g.oh; ++yo)
+    for (Index xo = 0; xo < g.ow; ++xo) {
+      const Index corner = yo * stride * w + xo * stride;
+      Index at = corner;
+      T top = plane[corner];
+      for (Index i = 0; i < k; ++i)
+        for (Index j = 0; j < k; ++j) {
+          const Index idx = corner + i * w + j;
+          const T v = plane[idx];
+          const bool take = (v > top) | (v != v);
+          top = take ? v : top;
+          at = take ? idx : at;
+        }
+      best[yo * g.ow + xo] = top;
+      where[yo * g.ow + xo] = static_cast<std::int32_t>(at);
+    }
+}
+
+// The same for average pooling (divides by K*K).
+template <int K, class T>
+void avg_pool_plane(const PoolGeometry& g, const T* plane, T* out) {
+  const Index k = K > 0 ? K : g.k;
+  const Index w = g.w, stride = g.stride;
+  const T scale = T(1) / static_cast<T>(k * k);
+  for (Index yo = 0; yo < g.oh; ++yo)
+    for (Index xo = 0; xo < g.ow; ++xo) {
+      const T* corner = plane + yo * stride * w + xo * stride;
+      T acc = 0;
+      for (Index i = 0; i < k; ++i)
+        for (Index j = 0; j < k; ++j) acc += corner[i * w + j];
+      out[yo * g.ow + xo] = acc * scale;
+    }
+}
+
 // saved[0]: for each output, the offset of the winning input in its plane.
 template <class T>
 void max_pool_backward(Tape<T>& tape, const Node<T>& node) {
@@ -297,25 +342,31 @@ Tensor<T> max_pool2d(const Tensor<T>& x, Pool2dOptions options) {
   T* out = y.data();
   detail::for_each_item(g.planes, worth_threads(g.planes * g.h * g.w), [&](Index p) {
     const T* plane = in + p * g.h * g.w;
+    T* best = out + p * g.oh * g.ow;
+    std::int32_t* where = arg + p * g.oh * g.ow;
+    if (g.pad == 0) {
+      // Every window inside the image; 2x2 and 3x3 windows unrolled.
+      if (g.k == 2) return max_pool_plane<2>(g, plane, best, where);
+      if (g.k == 3) return max_pool_plane<3>(g, plane, best, where);
+      return max_pool_plane<0>(g, plane, best, where);
+    }
+    // With padding: each window clipped to the image (padding never wins).
+    const auto take = [](T v, T top) { return (v > top) | (v != v); };
     for (Index yo = 0; yo < g.oh; ++yo)
       for (Index xo = 0; xo < g.ow; ++xo) {
-        // The window clipped to the image (padding never wins), scanned
-        // without branches on the data: on random inputs "is this larger?"
-        // is a coin toss the branch predictor loses.
         const Index y0 = std::max<Index>(yo * g.stride - g.pad, 0), y1 = std::min(yo * g.stride - g.pad + g.k, g.h);
         const Index x0 = std::max<Index>(xo * g.stride - g.pad, 0), x1 = std::min(xo * g.stride - g.pad + g.k, g.w);
-        Index where = y0 * g.w + x0;
-        T best = plane[where];
+        Index at = y0 * g.w + x0;
+        T top = plane[at];
         for (Index iy = y0; iy < y1; ++iy)
           for (Index ix = x0; ix < x1; ++ix) {
             const T v = plane[iy * g.w + ix];
-            const bool take = (v > best) | (v != v);  // NaN wins, as in PyTorch
-            best = take ? v : best;
-            where = take ? iy * g.w + ix : where;
+            const bool t = take(v, top);
+            top = t ? v : top;
+            at = t ? iy * g.w + ix : at;
           }
-        const Index q = p * g.oh * g.ow + yo * g.ow + xo;
-        out[q] = best;
-        arg[q] = static_cast<std::int32_t>(where);
+        best[yo * g.ow + xo] = top;
+        where[yo * g.ow + xo] = static_cast<std::int32_t>(at);
       }
   });
   return y;
@@ -332,6 +383,12 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, Pool2dOptions options) {
   T* out = y.data();
   detail::for_each_item(g.planes, worth_threads(g.planes * g.h * g.w), [&](Index p) {
     const T* plane = in + p * g.h * g.w;
+    if (g.pad == 0) {
+      T* dst = out + p * g.oh * g.ow;
+      if (g.k == 2) return avg_pool_plane<2>(g, plane, dst);
+      if (g.k == 3) return avg_pool_plane<3>(g, plane, dst);
+      return avg_pool_plane<0>(g, plane, dst);
+    }
     for (Index yo = 0; yo < g.oh; ++yo)
       for (Index xo = 0; xo < g.ow; ++xo) {
         T acc = 0;
