@@ -1,14 +1,15 @@
 // Convolution and pooling over N x C x H x W images.
 //
-// conv2d lowers the convolution of each image to a matrix product (im2col):
-// the columns matrix of one image holds, for each of its P = OH*OW output
+// conv2d lowers the convolution to matrix products (im2col). The columns
+// matrix of a group of G images holds, for each of their P = OH*OW output
 // pixels, the C*KH*KW input values the window covers,
-//   cols [C*KH*KW, P],   y_b [O, P] = W [O, C*KH*KW] cols,
-// and y_b is already image b of the [N, O, OH, OW] output. Images are split
-// across the OpenMP threads, each with a columns buffer small enough to
-// stay in its core's cache. Backward rebuilds the columns (cheaper than
-// keeping N of them) and, per image,
-//   dW += dy_b cols^T,   dcols = W^T dy_b,   dx_b = col2im(dcols)  (when x needs it),
+//   cols [C*KH*KW, G*P],   Y [O, G*P] = W [O, C*KH*KW] cols,
+// and the G blocks of Y are images of the [N, O, OH, OW] output. G is
+// chosen so that cols stays in a core's cache (about 256 KiB) while each
+// GEMM is large enough for BLAS to run near its peak; groups are split
+// across the OpenMP threads. Backward rebuilds the columns (cheaper than
+// keeping them for the whole batch) and, per group,
+//   dW += dY cols^T,   dcols = W^T dY,   dx = col2im(dcols)  (when x needs it),
 // each thread summing dW into its own buffer, added up at the end.
 #include <omp.h>
 
@@ -52,38 +53,46 @@ void write_geometry(Node<T>& node, const ConvGeometry& g) {
   node.farg[1] = static_cast<double>(g.pad);
 }
 
+// The output positions whose window offset k (row i or column j) lands
+// inside an input of length n: o in [first, last) with 0 <= o*s - p + k < n.
+struct Span {
+  Index first, last;
+};
+inline Span inside(Index k, Index n, Index out, Index s, Index p) {
+  const auto ceil_div = [](Index a, Index b) { return a <= 0 ? -((-a) / b) : (a + b - 1) / b; };
+  const Index first = std::clamp<Index>(ceil_div(p - k, s), 0, out);
+  const Index last = std::clamp<Index>(ceil_div(n + p - k, s), first, out);
+  return {first, last};
+}
+
 // cols[r, q] for r = (c, i, j) and output pixel q = (y, x) of one image: the
-// input at (c, y*s - p + i, x*s - p + j), or 0 in the padding.
+// input at (c, y*s - p + i, x*s - p + j), or 0 in the padding. Rows of cols
+// are ld apart (G*P when G images share the matrix). The bounds are worked
+// out once per row of cols, so the copies run without per-element tests.
 template <class T>
-void im2col(const ConvGeometry& g, const T* image, T* cols) {
-  const Index P = g.pixels();
-  for (Index r = 0; r < g.rows(); ++r) {
-    const Index c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
-    const T* plane = image + c * g.h * g.w;
-    T* dst = cols + r * P;
-    for (Index y = 0; y < g.oh; ++y) {
-      const Index iy = y * g.stride - g.pad + i;
-      T* out = dst + y * g.ow;
-      if (iy < 0 || iy >= g.h) {
-        std::fill_n(out, g.ow, T(0));
-        continue;
-      }
-      const T* row = plane + iy * g.w;
-      if (g.stride == 1) {
-        // A run of the row, with zeros where the window hangs over an edge.
-        const Index x0 = std::clamp<Index>(g.pad - j, 0, g.ow);
-        const Index x1 = std::clamp<Index>(g.w + g.pad - j, x0, g.ow);
-        // Short runs: plain loops beat calls to memmove and memset.
-        const Index shift = j - g.pad;
-        for (Index xo = 0; xo < x0; ++xo) out[xo] = T(0);
+void im2col(const ConvGeometry& g, const T* image, T* cols, Index ld) {
+  const Index h = g.h, w = g.w, oh = g.oh, ow = g.ow, s = g.stride, p = g.pad;
+  T* dst = cols;
+  for (Index c = 0; c < g.c; ++c) {
+    const T* plane = image + c * h * w;
+    for (Index i = 0; i < g.kh; ++i) {
+      const Span ys = inside(i, h, oh, s, p);
+      for (Index j = 0; j < g.kw; ++j, dst += ld) {
+        const Span xs = inside(j, w, ow, s, p);
+        std::fill(dst, dst + ys.first * ow, T(0));
+        for (Index y = ys.first; y < ys.last; ++y) {
+          const T* src = plane + (y * s - p + i) * w + (j - p);
+          T* out = dst + y * ow;
+          for (Index x = 0; x < xs.first; ++x) out[x] = T(0);
+          if (s == 1) {
 #pragma omp simd
-        for (Index xo = x0; xo < x1; ++xo) out[xo] = row[xo + shift];
-        for (Index xo = x1; xo < g.ow; ++xo) out[xo] = T(0);
-        continue;
-      }
-      for (Index xo = 0; xo < g.ow; ++xo) {
-        const Index ix = xo * g.stride - g.pad + j;
-        out[xo] = (ix >= 0 && ix < g.w) ? row[ix] : T(0);
+            for (Index x = xs.first; x < xs.last; ++x) out[x] = src[x];
+          } else {
+            for (Index x = xs.first; x < xs.last; ++x) out[x] = src[x * s];
+          }
+          for (Index x = xs.last; x < ow; ++x) out[x] = T(0);
+        }
+        std::fill(dst + ys.last * ow, dst + oh * ow, T(0));
       }
     }
   }
@@ -91,28 +100,25 @@ void im2col(const ConvGeometry& g, const T* image, T* cols) {
 
 // dx of one image += the entries of dcols that im2col read from it.
 template <class T>
-void col2im(const ConvGeometry& g, const T* dcols, T* dx) {
-  const Index P = g.pixels();
-  for (Index r = 0; r < g.rows(); ++r) {
-    const Index c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
-    T* plane = dx + c * g.h * g.w;
-    const T* src = dcols + r * P;
-    for (Index y = 0; y < g.oh; ++y) {
-      const Index iy = y * g.stride - g.pad + i;
-      if (iy < 0 || iy >= g.h) continue;
-      T* row = plane + iy * g.w;
-      const T* s = src + y * g.ow;
-      if (g.stride == 1) {
-        const Index x0 = std::clamp<Index>(g.pad - j, 0, g.ow);
-        const Index x1 = std::clamp<Index>(g.w + g.pad - j, x0, g.ow);
-        const Index shift = j - g.pad;
+void col2im(const ConvGeometry& g, const T* dcols, Index ld, T* dx) {
+  const Index h = g.h, w = g.w, ow = g.ow, s = g.stride, p = g.pad;
+  const T* src_row = dcols;
+  for (Index c = 0; c < g.c; ++c) {
+    T* plane = dx + c * h * w;
+    for (Index i = 0; i < g.kh; ++i) {
+      const Span ys = inside(i, h, g.oh, s, p);
+      for (Index j = 0; j < g.kw; ++j, src_row += ld) {
+        const Span xs = inside(j, w, ow, s, p);
+        for (Index y = ys.first; y < ys.last; ++y) {
+          T* row = plane + (y * s - p + i) * w + (j - p);
+          const T* src = src_row + y * ow;
+          if (s == 1) {
 #pragma omp simd
-        for (Index xo = x0; xo < x1; ++xo) row[xo + shift] += s[xo];
-        continue;
-      }
-      for (Index xo = 0; xo < g.ow; ++xo) {
-        const Index ix = xo * g.stride - g.pad + j;
-        if (ix >= 0 && ix < g.w) row[ix] += s[xo];
+            for (Index x = xs.first; x < xs.last; ++x) row[x] += src[x];
+          } else {
+            for (Index x = xs.first; x < xs.last; ++x) row[x * s] += src[x];
+          }
+        }
       }
     }
   }
@@ -121,6 +127,12 @@ void col2im(const ConvGeometry& g, const T* dcols, T* dx) {
 // Whether a convolution is worth splitting across threads.
 inline bool conv_parallel(const ConvGeometry& g) {
   return g.n > 1 && double(g.n) * double(g.o) * double(g.rows()) * double(g.pixels()) >= double(1 << 18);
+}
+
+// Images per columns matrix: as many as fit in 64Ki values (256 KiB of
+// float), at least one, at most 16.
+inline Index conv_group(const ConvGeometry& g) {
+  return std::clamp<Index>((Index(1) << 16) / std::max<Index>(g.rows() * g.pixels(), 1), 1, 16);
 }
 
 template <class T>
@@ -133,38 +145,47 @@ void conv2d_backward(Tape<T>& tape, const Node<T>& node) {
   const Index in_size = g.c * g.h * g.w, out_size = g.o * P;
   if (!w.grad && !gb && !x.grad) return;
 
-  // Per thread: columns, their gradient, and partial dW and db.
+  // Per thread: columns and their gradient for a group of images, the
+  // group's dY as [O, G*P], and partial dW and db.
   const bool parallel = conv_parallel(g);
   const int threads = parallel ? omp_get_max_threads() : 1;
-  const Index per_thread = 2 * K * P + g.o * K + g.o;
+  const Index G = conv_group(g);
+  const Index per_thread = 2 * K * G * P + g.o * G * P + g.o * K + g.o;
   T* scratch = tape.template allocate<T>(per_thread * threads);
-  for (int t = 0; t < threads; ++t) std::fill_n(scratch + t * per_thread + 2 * K * P, g.o * K + g.o, T(0));
+  const Index partials = 2 * K * G * P + g.o * G * P;  // offset of dW within a thread's block
+  for (int t = 0; t < threads; ++t) std::fill_n(scratch + t * per_thread + partials, g.o * K + g.o, T(0));
   detail::for_each_block(g.n, parallel, [&](int t, Index first, Index last) {
     T* cols = scratch + t * per_thread;
-    T* dcols = cols + K * P;
-    T* dw = dcols + K * P;
+    T* dcols = cols + K * G * P;
+    T* dy = dcols + K * G * P;
+    T* dw = dy + g.o * G * P;
     T* db = dw + g.o * K;
-    for (Index b = first; b < last; ++b) {
-      const T* dy = node.grad + b * out_size;
-      if (w.grad) {
-        im2col(g, x.value + b * in_size, cols);
-        detail::gemm<T>(false, true, g.o, K, P, T(1), dy, P, cols, P, T(1), dw, K);
-      }
-      if (gb)
+    for (Index b0 = first; b0 < last; b0 += G) {
+      const Index count = std::min(G, last - b0), ld = count * P;
+      // dY of the group as [O, count*P], and the bias gradient on the way.
+      for (Index i = 0; i < count; ++i)
         for (Index o = 0; o < g.o; ++o) {
-          T acc = 0;
+          const T* src = node.grad + (b0 + i) * out_size + o * P;
+          std::copy_n(src, P, dy + o * ld + i * P);
+          if (gb) {
+            T acc = 0;
 #pragma omp simd reduction(+ : acc)
-          for (Index q = 0; q < P; ++q) acc += dy[o * P + q];
-          db[o] += acc;
+            for (Index q = 0; q < P; ++q) acc += src[q];
+            db[o] += acc;
+          }
         }
+      if (w.grad) {
+        for (Index i = 0; i < count; ++i) im2col(g, x.value + (b0 + i) * in_size, cols + i * P, ld);
+        detail::gemm<T>(false, true, g.o, K, ld, T(1), dy, ld, cols, ld, T(1), dw, K);
+      }
       if (x.grad) {
-        detail::gemm<T>(true, false, K, P, g.o, T(1), w.value, K, dy, P, T(0), dcols, P);
-        col2im(g, dcols, x.grad + b * in_size);
+        detail::gemm<T>(true, false, K, ld, g.o, T(1), w.value, K, dy, ld, T(0), dcols, ld);
+        for (Index i = 0; i < count; ++i) col2im(g, dcols + i * P, ld, x.grad + (b0 + i) * in_size);
       }
     }
   });
   for (int t = 0; t < threads; ++t) {
-    const T* dw = scratch + t * per_thread + 2 * K * P;
+    const T* dw = scratch + t * per_thread + partials;
     if (w.grad) detail::accumulate(w.grad, dw, g.o * K);
     if (gb) detail::accumulate(gb, dw + g.o * K, g.o);
   }
@@ -312,19 +333,29 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   const Index P = g.pixels(), K = g.rows();
   const Index in_size = g.c * g.h * g.w, out_size = g.o * P;
   const bool parallel = conv_parallel(g);
-  T* scratch = tape.template allocate<T>(K * P * (parallel ? omp_get_max_threads() : 1));
+  const Index G = conv_group(g);
+  const Index per_thread = K * G * P + g.o * G * P;  // cols, and Y as [O, G*P]
+  T* scratch = tape.template allocate<T>(per_thread * (parallel ? omp_get_max_threads() : 1));
   const T* in = x.data();
   const T* w = weight.data();
   const T* b = has_bias ? bias.data() : nullptr;
   T* out = y.data();
   detail::for_each_block(g.n, parallel, [&](int t, Index first, Index last) {
-    T* cols = scratch + t * K * P;
-    for (Index img = first; img < last; ++img) {
-      T* dst = out + img * out_size;
-      if (b)
-        for (Index o = 0; o < g.o; ++o) std::fill_n(dst + o * P, P, b[o]);
-      im2col(g, in + img * in_size, cols);
-      detail::gemm<T>(false, false, g.o, P, K, T(1), w, K, cols, P, b ? T(1) : T(0), dst, P);
+    T* cols = scratch + t * per_thread;
+    T* prod = cols + K * G * P;
+    for (Index b0 = first; b0 < last; b0 += G) {
+      const Index count = std::min(G, last - b0), ld = count * P;
+      for (Index i = 0; i < count; ++i) im2col(g, in + (b0 + i) * in_size, cols + i * P, ld);
+      detail::gemm<T>(false, false, g.o, ld, K, T(1), w, K, cols, ld, T(0), prod, ld);
+      // [O, count*P] -> count images of [O, P], adding the bias.
+      for (Index i = 0; i < count; ++i)
+        for (Index o = 0; o < g.o; ++o) {
+          const T shift = b ? b[o] : T(0);
+          const T* src = prod + o * ld + i * P;
+          T* dst = out + (b0 + i) * out_size + o * P;
+#pragma omp simd
+          for (Index q = 0; q < P; ++q) dst[q] = src[q] + shift;
+        }
     }
   });
   return y;
