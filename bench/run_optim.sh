@@ -47,22 +47,8 @@ source "$ROOT/bench/common.sh"
 install_missing python3-torch python3-numpy libbenchmark-dev
 
 # --- 2. build -----------------------------------------------------------------
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-  section "configure and build (preset release, DESCENT_BUILD_BENCH=ON, -j$JOBS)"
-  cmake --preset release -DDESCENT_BUILD_BENCH=ON >/dev/null
-  cmake --build --preset release -j"$JOBS" --target descent_cli bench_fused_step
-fi
-for t in descent bench_fused_step; do
-  [[ -x "$BIN/$t" ]] || { echo "$BIN/$t was not built" >&2; exit 1; }
-done
-"$PY" -c "import torch" 2>/dev/null || { echo "$PY cannot import torch (apt-get install python3-torch)" >&2; exit 1; }
-
-mkdir -p "$RESULTS"
-OUT="$RESULTS/optim.jsonl"
-rm -f "$OUT"
-START=$SECONDS
-uptime_now() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "load average before the runs: $(uptime_now) (on a quiet machine it is near 0)"
+build_release descent_cli bench_fused_step
+start_results optim
 
 # One line of context first: the machine and the load the numbers were taken under.
 "$PY" - "$OUT" "$(uptime_now)" "$REPEATS" "$STEP_SECONDS" <<'EOF'

@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import re
+import statistics
 import sys
 from collections import OrderedDict
 
@@ -29,6 +30,35 @@ def load(path):
     except (OSError, ValueError) as e:
         print(f"(skipping {path}: {e})", file=sys.stderr)
         return None
+
+
+def spread(values, digits):
+    """'median' or 'median (min-max)'; '-' when there is nothing."""
+    if not values:
+        return "-"
+    med = f"{statistics.median(values):.{digits}f}"
+    if len(values) == 1:
+        return med
+    return f"{med} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def load_runs(path):
+    """The JSON lines of a run_*.sh results file: (runs, machine lines)."""
+    runs, machine, bad = [], [], 0
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                d = json.loads(line)
+            except ValueError:
+                bad += 1
+                continue
+            (machine if d.get("side") == "machine" else runs).append(d)
+    if bad:
+        print(f"(skipped {bad} line(s) of {path} that are not JSON)", file=sys.stderr)
+    return runs, machine
 
 
 def by_n(results_dir, prefix):

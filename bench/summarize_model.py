@@ -41,12 +41,11 @@ medians where the repeats do not pair up.
 """
 
 import argparse
-import json
 import statistics
 import sys
 from collections import defaultdict
 
-from summarize import table  # bench/summarize.py, beside this script
+from summarize import load_runs, spread, table  # bench/summarize.py, beside this script
 
 MLP = "mlp:784-256-128-10"
 LENET = "cnn:lenet"
@@ -78,16 +77,6 @@ def flops_per_sample(model):
     return 2 * (forward + weights + inputs), 2 * forward, 2 * weights, 2 * inputs
 
 
-def spread(values, digits):
-    """'median' or 'median (min-max)'; '-' when there is nothing."""
-    if not values:
-        return "-"
-    med = f"{statistics.median(values):.{digits}f}"
-    if len(values) == 1:
-        return med
-    return f"{med} ({min(values):.{digits}f}-{max(values):.{digits}f})"
-
-
 def paired(top, bottom, top_value, bottom_value):
     """Median of top_value(t) / bottom_value(b) over the repeats both have, else the ratio of the medians."""
     a = {r["repeat"]: top_value(r) for r in top if "repeat" in r}
@@ -111,31 +100,13 @@ def number(value, digits, suffix=""):
     return "-" if value is None else f"{value:.{digits}f}{suffix}"
 
 
-def load(path):
-    runs, machine, bad = [], [], 0
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                d = json.loads(line)
-            except ValueError:
-                bad += 1
-                continue
-            (machine if d.get("side") == "machine" else runs).append(d)
-    if bad:
-        print(f"(skipped {bad} line(s) of {path} that are not JSON)", file=sys.stderr)
-    return runs, machine
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("jsonl", help="model.jsonl written by bench/run_model.sh")
     ap.add_argument("--markdown", action="store_true", help="Markdown tables, for docs/benchmarks.md")
     args = ap.parse_args()
     try:
-        runs, machine = load(args.jsonl)
+        runs, machine = load_runs(args.jsonl)
     except OSError as e:
         sys.exit(f"summarize_model.py: {e}")
 

@@ -23,26 +23,15 @@ the medians where the repeats do not pair up.
 """
 
 import argparse
-import json
 import statistics
 import sys
 from collections import defaultdict
 
-from summarize import size, table  # bench/summarize.py, beside this script
+from summarize import load_runs, size, spread, table  # bench/summarize.py, beside this script
 
 FUSED_TARGET = 0.90
 TORCH_TARGET = 5.0
 TORCH_TARGET_APPLIES = {"adam", "adamw"}
-
-
-def spread(values, digits):
-    """'median' or 'median (min-max)'; '-' when there is nothing."""
-    if not values:
-        return "-"
-    med = f"{statistics.median(values):.{digits}f}"
-    if len(values) == 1:
-        return med
-    return f"{med} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def paired_ratio(top, bottom, key):
@@ -63,31 +52,13 @@ def verdict(ratio, target, digits):
     return f"{ratio:.{digits}f} {'ok' if ratio >= target else 'MISS'}"
 
 
-def load(path):
-    runs, machine, bad = [], [], 0
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                d = json.loads(line)
-            except ValueError:
-                bad += 1
-                continue
-            (machine if d.get("side") == "machine" else runs).append(d)
-    if bad:
-        print(f"(skipped {bad} line(s) of {path} that are not JSON)", file=sys.stderr)
-    return runs, machine
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("jsonl", help="optim.jsonl written by bench/run_optim.sh")
     ap.add_argument("--markdown", action="store_true", help="a Markdown table, for docs/benchmarks.md")
     args = ap.parse_args()
     try:
-        runs, machine = load(args.jsonl)
+        runs, machine = load_runs(args.jsonl)
     except OSError as e:
         sys.exit(f"summarize_optim.py: {e}")
 

@@ -45,9 +45,9 @@ Needs Debian's python3-torch (1.13); only the benchmarks use it.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
+
+from timing import median_seconds  # bench/timing.py, beside this script
 
 MODELS = ("mlp:784-256-128-10", "cnn:lenet")
 OPTIMIZERS = ("adam", "adamw", "momentum", "sgd")
@@ -71,24 +71,6 @@ def parse():
     if args.openblas_threads < 0:
         ap.error(f"--openblas-threads must be >= 0; got {args.openblas_threads}")
     return args
-
-
-def median_seconds(run, budget):
-    """Median seconds of run() over 10 to 1000 calls (about budget seconds), after 3 warm-ups.
-
-    The upper median for an even count, as descent bench model takes it."""
-    for _ in range(3):
-        run()
-    samples = []
-    begin = time.perf_counter()
-    while len(samples) < 1000:
-        t0 = time.perf_counter()
-        run()
-        t1 = time.perf_counter()
-        samples.append(t1 - t0)
-        if len(samples) >= 10 and t1 - begin > budget:
-            break
-    return sorted(samples)[len(samples) // 2], len(samples)
 
 
 def build(torch, spec):

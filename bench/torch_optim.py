@@ -29,9 +29,9 @@ of the three sides are comparable; torch itself moves more.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
+
+from timing import median_seconds  # bench/timing.py, beside this script
 
 
 def parse():
@@ -48,22 +48,6 @@ def parse():
     if args.threads < 0:
         ap.error(f"--threads must be >= 1; got {args.threads}")
     return args
-
-
-def median_seconds(run, budget):
-    """Median seconds of run() over 10 to 1000 calls (about budget seconds), after 3 warm-ups."""
-    for _ in range(3):
-        run()
-    samples = []
-    begin = time.perf_counter()
-    while len(samples) < 1000:
-        t0 = time.perf_counter()
-        run()
-        t1 = time.perf_counter()
-        samples.append(t1 - t0)
-        if len(samples) >= 10 and t1 - begin > budget:
-            break
-    return statistics.median(samples), len(samples)
 
 
 def main():

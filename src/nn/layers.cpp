@@ -101,47 +101,29 @@ std::string Conv2d<T>::describe() const {
                      options_.padding, options_.bias ? "" : ", bias=False");
 }
 
-// ---- Pooling and Flatten ----------------------------------------------------------
+// ---- Pooling and Flatten --------------------------------------------------------
 
-namespace {
-Shape pooled(const std::string& layer, const Shape& sample, const autograd::Pool2dOptions& o) {
+template <class T>
+Shape Pool2d<T>::build(Builder&, const Shape& sample) {
+  const auto& o = options_;
   const Index stride = o.stride == 0 ? o.kernel : o.stride;
   const bool fits = sample.rank() == 3 && o.kernel >= 1 && stride >= 1 && sample[1] + 2 * o.padding >= o.kernel &&
                     sample[2] + 2 * o.padding >= o.kernel;
-  require_sample(fits, layer, sample, fmt::format("[C, H, W] with H, W >= {}", o.kernel - 2 * o.padding));
+  require_sample(fits, describe(), sample, fmt::format("[C, H, W] with H, W >= {}", o.kernel - 2 * o.padding));
   const auto out = [&](Index d) { return (d + 2 * o.padding - o.kernel) / stride + 1; };
   return Shape{sample[0], out(sample[1]), out(sample[2])};
 }
-std::string pool_text(const char* name, const autograd::Pool2dOptions& o) {
-  return fmt::format("{}(kernel_size={}, stride={}, padding={})", name, o.kernel, o.stride == 0 ? o.kernel : o.stride,
-                     o.padding);
-}
-}  // namespace
 
 template <class T>
-Shape MaxPool2d<T>::build(Builder&, const Shape& sample) {
-  return pooled(describe(), sample, options_);
-}
-template <class T>
-Tensor<T> MaxPool2d<T>::forward(const Context<T>&, const Tensor<T>& x) const {
-  return autograd::max_pool2d(x, options_);
-}
-template <class T>
-std::string MaxPool2d<T>::describe() const {
-  return pool_text("MaxPool2d", options_);
+Tensor<T> Pool2d<T>::forward(const Context<T>&, const Tensor<T>& x) const {
+  return kind_ == PoolKind::max ? autograd::max_pool2d(x, options_) : autograd::avg_pool2d(x, options_);
 }
 
 template <class T>
-Shape AvgPool2d<T>::build(Builder&, const Shape& sample) {
-  return pooled(describe(), sample, options_);
-}
-template <class T>
-Tensor<T> AvgPool2d<T>::forward(const Context<T>&, const Tensor<T>& x) const {
-  return autograd::avg_pool2d(x, options_);
-}
-template <class T>
-std::string AvgPool2d<T>::describe() const {
-  return pool_text("AvgPool2d", options_);
+std::string Pool2d<T>::describe() const {
+  const auto& o = options_;
+  return fmt::format("{}(kernel_size={}, stride={}, padding={})", kind_ == PoolKind::max ? "MaxPool2d" : "AvgPool2d",
+                     o.kernel, o.stride == 0 ? o.kernel : o.stride, o.padding);
 }
 
 template <class T>
@@ -297,8 +279,7 @@ std::string Sequential<T>::describe() const {
 #define DESCENT_INSTANTIATE(T)      \
   template class Linear<T>;         \
   template class Conv2d<T>;         \
-  template class MaxPool2d<T>;      \
-  template class AvgPool2d<T>;      \
+  template class Pool2d<T>;         \
   template class Flatten<T>;        \
   template class Activation<T>;     \
   template class Dropout<T>;        \

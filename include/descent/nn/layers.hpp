@@ -65,29 +65,30 @@ class Conv2d : public Module<T> {
   Index weight_ = 0, bias_ = 0;
 };
 
-// Max or average pooling: sample [C, H, W] -> [C, H', W'].
+// Max or average pooling: sample [C, H, W] -> [C, H', W']. MaxPool2d and
+// AvgPool2d below are this with the kind fixed.
+enum class PoolKind { max, average };
+
 template <class T>
-class MaxPool2d : public Module<T> {
+class Pool2d : public Module<T> {
  public:
-  explicit MaxPool2d(autograd::Pool2dOptions options = {}) : options_(options) {}
+  Pool2d(PoolKind kind, autograd::Pool2dOptions options) : kind_(kind), options_(options) {}
   Shape build(Builder& builder, const Shape& sample) override;
   Tensor<T> forward(const Context<T>& context, const Tensor<T>& x) const override;
   std::string describe() const override;
 
  private:
+  PoolKind kind_;
   autograd::Pool2dOptions options_;
 };
 
 template <class T>
-class AvgPool2d : public Module<T> {
- public:
-  explicit AvgPool2d(autograd::Pool2dOptions options = {}) : options_(options) {}
-  Shape build(Builder& builder, const Shape& sample) override;
-  Tensor<T> forward(const Context<T>& context, const Tensor<T>& x) const override;
-  std::string describe() const override;
-
- private:
-  autograd::Pool2dOptions options_;
+struct MaxPool2d : Pool2d<T> {
+  explicit MaxPool2d(autograd::Pool2dOptions options = {}) : Pool2d<T>(PoolKind::max, options) {}
+};
+template <class T>
+struct AvgPool2d : Pool2d<T> {
+  explicit AvgPool2d(autograd::Pool2dOptions options = {}) : Pool2d<T>(PoolKind::average, options) {}
 };
 
 // Sample [...] -> [size of the sample].
