@@ -1,4 +1,4 @@
-// `descent minimize` run as a user would: exit statuses, messages, JSON.
+// `descent minimize` and `descent bench` run as a user would: exit statuses, messages, JSON.
 #include <sys/wait.h>
 
 #include <array>
@@ -191,4 +191,32 @@ TEST(BenchCli, StepReportsTheRequiredFields) {
   EXPECT_EQ(descent("bench step --optimizer nope --size 10").status, 2);
   EXPECT_EQ(descent("bench step --optimizer adam --size 0").status, 2);
   EXPECT_EQ(descent("bench step --optimizer adam --size 100000000000000").status, 2);
+}
+
+TEST(BenchCli, ModelReportsTheRequiredFields) {
+  for (const char* spec : {"mlp:20-16-4", "cnn:lenet", "logistic:8", "linear:5-2"}) {
+    auto r = descent(std::string("bench model --model ") + spec +
+                     " --batch-size 8 --optimizer adam --threads 1 --seconds 0.05 --json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    for (const char* field : {"model", "batch_size", "threads", "ms_per_batch", "samples_per_second"})
+      EXPECT_TRUE(j.contains(field)) << spec << ": " << field;
+    EXPECT_EQ(j["model"], spec);
+    EXPECT_EQ(j["batch_size"], 8);
+    EXPECT_EQ(j["optimizer"], "adam");
+    EXPECT_GT(j["ms_per_batch"].get<double>(), 0);
+    EXPECT_NEAR(j["samples_per_second"].get<double>(), 8 / (j["ms_per_batch"].get<double>() / 1e3), 1e-6 * 8e3);
+  }
+  auto text = descent("bench model --model mlp:10-3 --batch-size 4 --seconds 0.05");
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("ms per batch"), std::string::npos) << text.out;
+}
+
+TEST(BenchCli, ModelRejectsBadSpecsAndSizes) {
+  auto r = descent("bench model --model mlp:784");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("mlp:784"), std::string::npos) << r.out;
+  EXPECT_EQ(descent("bench model --model cnn:resnet").status, 2);
+  EXPECT_EQ(descent("bench model --batch-size 0").status, 2);
+  EXPECT_EQ(descent("bench model --optimizer nope").status, 2);
 }
