@@ -19,6 +19,7 @@ ModelObjective<T>::ModelObjective(Model<T>& model, const T* features, const T* t
       rng_(options.seed) {
   require(num_samples >= 1, fmt::format("ModelObjective: {} samples, expected >= 1", num_samples));
   require(features != nullptr && targets != nullptr, "ModelObjective: features and targets must not be null");
+  require(options.l2 >= 0, fmt::format("ModelObjective: l2 = {}, expected >= 0", options.l2));
   require(options.chunk_rows >= 1,
           fmt::format("ModelObjective: chunk_rows = {}, expected >= 1", options.chunk_rows));
   if (model.loss().kind == LossKind::cross_entropy) {
@@ -83,11 +84,30 @@ T ModelObjective<T>::full_pass(const T* x, T* grad) {
 }
 
 template <class T>
+T ModelObjective<T>::penalty(const T* x, T* grad) const {
+  if (options_.l2 == 0) return T(0);
+  const T l2 = static_cast<T>(options_.l2);
+  T total = 0;
+  for (const Segment& s : model_.layout().segments()) {
+    if (s.decay == 0) continue;
+    const T scale = l2 * static_cast<T>(s.decay);
+    T squares = 0;
+    for (Index j = s.offset; j < s.offset + s.length; ++j) {
+      squares += x[j] * x[j];
+      if (grad) grad[j] += scale * x[j];
+    }
+    total += T(0.5) * scale * squares;
+  }
+  return total;
+}
+
+template <class T>
 T ModelObjective<T>::value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g) {
   DESCENT_REQUIRE(x.size() == size() && g.size() == size(),
                   fmt::format("ModelObjective: x has {} and g {} values, the model {}", x.size(), g.size(), size()));
   g.setZero();
-  return full_pass(x.data(), g.data());
+  const T loss = full_pass(x.data(), g.data());
+  return loss + penalty(x.data(), g.data());
 }
 
 template <class T>
@@ -96,13 +116,14 @@ T ModelObjective<T>::value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g, std
                   fmt::format("ModelObjective: x has {} and g {} values, the model {}", x.size(), g.size(), size()));
   DESCENT_REQUIRE(!rows.empty(), "ModelObjective: the mini-batch has no rows");
   g.setZero();
-  return evaluate(x.data(), g.data(), 0, static_cast<Index>(rows.size()), rows, T(1));
+  const T loss = evaluate(x.data(), g.data(), 0, static_cast<Index>(rows.size()), rows, T(1));
+  return loss + penalty(x.data(), g.data());
 }
 
 template <class T>
 T ModelObjective<T>::value(ConstVectorRef<T> x) {
   DESCENT_REQUIRE(x.size() == size(), fmt::format("ModelObjective: x has {} values, the model {}", x.size(), size()));
-  return full_pass(x.data(), nullptr);
+  return full_pass(x.data(), nullptr) + penalty(x.data(), nullptr);
 }
 
 template class ModelObjective<float>;

@@ -276,3 +276,25 @@ TEST(Model, RejectsInputsAndLabelsThatDoNotFit) {
 
 }  // namespace
 }  // namespace descent::nn
+
+namespace descent::nn {
+namespace {
+
+TEST(ModelObjective, L2PenalizesWeightsButNotBiases) {
+  auto model = make_model<double>("mlp:3-4-2");
+  const Data d = random_data(5, 3, 2, 8);
+  ModelObjective<double> plain(model, d.features.data(), d.targets.data(), 5);
+  ModelObjective<double> decayed(model, d.features.data(), d.targets.data(), 5, {.l2 = 0.3});
+  Vector<double> x(plain.size());
+  model.initialize(x, 2);
+  x.array() += 0.5;  // biases not zero, so that leaving them out shows
+  double weights = 0;
+  for (const auto& s : model.layout().segments())
+    if (s.decay != 0) weights += x.segment(s.offset, s.length).squaredNorm();
+  EXPECT_NEAR(decayed.value(x) - plain.value(x), 0.15 * weights, 1e-12);
+  expect_gradient_matches(decayed, x, 1e-6);
+  EXPECT_THROW(ModelObjective<double>(model, d.features.data(), d.targets.data(), 5, {.l2 = -1}), invalid_argument);
+}
+
+}  // namespace
+}  // namespace descent::nn

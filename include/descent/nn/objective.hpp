@@ -32,6 +32,10 @@ struct ModelObjectiveOptions {
   bool training = true;
   // Seeds the dropout stream.
   std::uint64_t seed = 0;
+  // Adds (l2 / 2) ||w||^2 over the weights (segments whose decay is not 0:
+  // not biases, not norm parameters) to every value, and l2 w to the
+  // gradient, for any optimizer. Range: >= 0.
+  double l2 = 0;
 };
 
 template <class T>
@@ -59,6 +63,8 @@ class ModelObjective {
   // weight * its gradient to grad (when not null).
   T evaluate(const T* x, T* grad, Index first, Index count, std::span<const Index> rows, T weight);
   T full_pass(const T* x, T* grad);
+  // The l2 penalty at x, its gradient added to grad (when not null).
+  T penalty(const T* x, T* grad) const;
 
   Model<T>& model_;
   const T* features_;
