@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(cmake ninja-build g++ pkg-config libeigen3-dev libfmt-dev libcli11-dev
-                nlohmann-json3-dev libgtest-dev libopenblas-dev)
+                nlohmann-json3-dev libgtest-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
 bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy python3-torch)
 
 packages=("${build_packages[@]}")

@@ -18,6 +18,12 @@ class usage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Ends the program with this exit status after a command has reported
+// its outcome (a training run that diverged exits with 1).
+struct exit_status {
+  int code;
+};
+
 // Refuses, before anything is allocated, a run that needs more than
 // `fraction` of this machine's physical memory: "WHAT needs about X GiB;
 // this machine has Y GiB".
@@ -30,7 +36,11 @@ inline void require_memory(double bytes, double fraction, const std::string& wha
 
 // Registers `descent minimize` on app; the returned callable runs it after parsing.
 void add_minimize(CLI::App& app);
-// Registers `descent bench step`.
+// Registers `descent bench step` and `descent bench model`.
 void add_bench(CLI::App& app);
+// Registers `descent train`.
+void add_train(CLI::App& app);
+// Registers `descent plot`.
+void add_plot(CLI::App& app);
 
 }  // namespace descent::cli

@@ -2,10 +2,12 @@
 //
 //   descent minimize --problem rosenbrock --method lbfgs
 //   descent minimize --suite mgh --method all --profile profile.svg
+//   descent train --data fashion-mnist --model mlp:784-256-128-10 --optimizer adam --epochs 5
 //
 // Exit status: 0 when the command ran (whatever the solver's status, which
-// the output reports), 1 on a runtime failure (a file that cannot be
-// written), 2 on a usage error.
+// the output reports; but 1 for a training run that diverged), 1 on a
+// runtime failure (a file that cannot be written), 2 on a usage error or an
+// input file that cannot be read as what it claims to be.
 #include <cstdio>
 #include <exception>
 
@@ -20,8 +22,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   descent::cli::add_minimize(app);
   descent::cli::add_bench(app);
+  descent::cli::add_train(app);
+  descent::cli::add_plot(app);
   try {
     app.parse(argc, argv);
+  } catch (const descent::cli::exit_status& e) {
+    return e.code;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -37,6 +43,10 @@ int main(int argc, char** argv) {
   } catch (const descent::invalid_argument& e) {
     fmt::print(stderr, "descent: {}\n", e.what());
     return 2;
+  } catch (const descent::parse_error& e) {
+    fmt::print(stderr, "descent: {}\n", e.what());
+    return 2;
+
   } catch (const std::bad_alloc&) {
     fmt::print(stderr, "descent: out of memory\n");
     return 1;

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "stepper_flags.hpp"
 #include "descent/core/any_objective.hpp"
 #include "descent/io/file.hpp"
 #include "descent/io/performance_profile.hpp"
@@ -45,13 +46,8 @@ struct Flags {
   std::optional<double> gtol, rel_gtol, ftol, xtol, time_limit;
   std::optional<Index> max_iter, max_evals;
   double lr = 1e-3;
-  // Stepper hyper-parameters, named as in torch.optim.
-  std::optional<double> momentum, beta1, beta2, eps, weight_decay;
-  bool nesterov = false;
-  std::vector<std::string> hyperparameters;  // --hp KEY=VALUE
-  std::string lookahead;                     // K,ALPHA
-  std::string schedule;                      // learning-rate schedule spec
-  double clip_norm = 0, l1 = 0;
+  StepperFlags stepper;  // hyper-parameters named as in torch.optim
+  std::string schedule;  // learning-rate schedule spec
   Index memory = 10;
   double radius = 1.0;
   bool json = false;
@@ -99,15 +95,6 @@ class PathRecorder final : public Callback<double> {
   std::vector<std::array<double, 2>> points;
 };
 
-// A whole string as a finite double.
-bool parse_double(const std::string& text, double& out) {
-  const char* begin = text.data();
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtod(begin, &end);
-  return !text.empty() && end == begin + text.size() && errno == 0 && std::isfinite(out);
-}
-
 // A method of the command line: a full-batch solver or a stochastic stepper.
 struct Choice {
   std::string name;
@@ -137,44 +124,14 @@ std::vector<Choice> parse_methods(const std::vector<std::string>& names) {
   return choices;
 }
 
-// The stepper hyper-parameters given on the command line.
-optim::Hyperparameters hyperparameters_from(const Flags& f) {
-  optim::Hyperparameters hp;
-  if (f.momentum) hp["momentum"] = *f.momentum;
-  if (f.beta1) hp["beta1"] = *f.beta1;
-  if (f.beta2) hp["beta2"] = *f.beta2;
-  if (f.eps) hp["eps"] = *f.eps;
-  if (f.weight_decay) hp["weight_decay"] = *f.weight_decay;
-  if (f.nesterov) hp["nesterov"] = 1;
-  for (const auto& kv : f.hyperparameters) {
-    const auto eq = kv.find('=');
-    double value = 0;
-    if (eq == std::string::npos || !parse_double(kv.substr(eq + 1), value))
-      throw usage_error(fmt::format("--hp takes KEY=VALUE with a number VALUE; got '{}'", kv));
-    hp[kv.substr(0, eq)] = value;
-  }
-  if (!f.lookahead.empty()) {
-    const auto comma = f.lookahead.find(',');
-    double k = 0, alpha = 0;
-    if (comma == std::string::npos || !parse_double(f.lookahead.substr(0, comma), k) ||
-        !parse_double(f.lookahead.substr(comma + 1), alpha))
-      throw usage_error(fmt::format("--lookahead takes K,ALPHA (for example 5,0.5); got '{}'", f.lookahead));
-    hp["lookahead_k"] = k;
-    hp["lookahead_alpha"] = alpha;
-  }
-  return hp;
-}
-
 // Runs one choice from x.
 Result<double> run_choice(const Choice& c, const Flags& flags, AnyObjective<double>& objective, Vector<double>& x,
                           const MinimizeOptions& options, Callback<double>* callback) {
   if (c.solver) return minimize<double>(objective, x, *c.solver, options, callback);
-  optim::Regularization reg;
-  reg.clip_norm = flags.clip_norm;
-  reg.l1 = flags.l1;
   std::unique_ptr<optim::Stepper<double>> stepper;
+  const auto hp = flags.stepper.hyperparameters_map();
   try {
-    stepper = optim::make_stepper<double>(c.name, Layout::single(x.size()), x, hyperparameters_from(flags), reg);
+    stepper = optim::make_stepper<double>(c.name, Layout::single(x.size()), x, hp, flags.stepper.regularization());
   } catch (const invalid_argument& e) {
     throw usage_error(e.what());
   }
@@ -392,20 +349,10 @@ void add_minimize(CLI::App& app) {
   cmd->add_option("--time-limit", flags->time_limit, "Wall-clock limit in seconds");
   cmd->add_option("--lr,--step-size", flags->lr, "Fixed step of gd; learning rate of the steppers")
       ->capture_default_str();
-  cmd->add_option("--momentum", flags->momentum, "Stepper momentum (sgd, momentum, nesterov, rmsprop, muon)");
-  cmd->add_option("--beta1", flags->beta1, "Stepper beta1 (Adam family, lion, prodigy, schedule-free-adamw)");
-  cmd->add_option("--beta2", flags->beta2, "Stepper beta2");
-  cmd->add_option("--eps", flags->eps, "Stepper epsilon");
-  cmd->add_option("--weight-decay", flags->weight_decay,
-                  "Weight decay as torch.optim defines it for the method (decoupled for adamw, lion, muon)");
-  cmd->add_flag("--nesterov", flags->nesterov, "Nesterov momentum (sgd, momentum)");
-  cmd->add_option("--hp", flags->hyperparameters, "Any other stepper hyper-parameter, KEY=VALUE (repeatable)");
-  cmd->add_option("--lookahead", flags->lookahead, "Wrap the stepper in Lookahead: K,ALPHA (e.g. 5,0.5)");
+  flags->stepper.add_to(cmd);
   cmd->add_option("--schedule", flags->schedule,
                   "Steppers: learning-rate schedule over --max-iter steps, e.g. cosine, step:100:0.5, "
                   "warmup:50+cosine");
-  cmd->add_option("--clip-norm", flags->clip_norm, "Steppers: clip the gradient to this global norm (0 = off)");
-  cmd->add_option("--l1", flags->l1, "Steppers: L1 penalty by soft-thresholding (0 = off)");
   cmd->add_option("--memory", flags->memory, "L-BFGS memory m")->capture_default_str();
   cmd->add_option("--radius", flags->radius, "Initial trust radius")->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print one JSON object (an array for several methods)");

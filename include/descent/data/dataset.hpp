@@ -1,0 +1,71 @@
+// Dataset: a table of samples, features and targets, in float32.
+//
+// Features are rows x features values, row-major; targets rows x targets
+// values (one per sample for class labels and scalar regression). Class
+// labels are stored as numbers 0..classes-1, as nn::ModelObjective reads
+// them. The loaders (csv.hpp, idx.hpp, libsvm.hpp, named.hpp) produce one;
+// the functions here split, standardize and shuffle it.
+//
+//   auto train = data::load_named("fashion-mnist", data::Part::train);
+//   auto [fit, validation] = data::split(train, 0.1, /*seed=*/1);
+//   auto scaler = data::Standardizer::fit(fit);
+//   scaler.apply(fit);
+//   scaler.apply(validation);
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "descent/core/random.hpp"
+#include "descent/core/types.hpp"
+
+namespace descent::data {
+
+struct Dataset {
+  Index rows = 0;
+  Index features = 0;
+  Index targets = 1;
+  std::vector<float> x;  // rows * features
+  std::vector<float> y;  // rows * targets
+  // Optional: names of the feature columns (CSV headers), and where the
+  // data came from (for messages).
+  std::vector<std::string> feature_names;
+  std::string source;
+
+  const float* row(Index i) const { return x.data() + i * features; }
+  const float* target(Index i) const { return y.data() + i * targets; }
+
+  // K when every target is an integer in [0, K) and targets == 1 (class
+  // labels); 0 otherwise (regression targets).
+  Index classes() const;
+  // Throws descent::invalid_argument unless x and y hold rows * features
+  // and rows * targets values.
+  void validate() const;
+};
+
+// The listed rows, in that order (indices in [0, rows)).
+Dataset subset(const Dataset& d, std::span<const Index> rows);
+
+// A seeded random split: `fraction` (in [0, 1)) of the rows, rounded, go to
+// the second part. The same seed gives the same split.
+struct Split {
+  Dataset first, second;
+};
+Split split(const Dataset& d, double fraction, std::uint64_t seed);
+
+// 0..n-1 in a random order (Fisher-Yates with rng).
+std::vector<Index> shuffled_indices(Index n, Rng& rng);
+// The same, in place, so that an epoch's shuffle allocates nothing.
+void shuffle(std::span<Index> indices, Rng& rng);
+
+// Per-feature standardization, x' = (x - mean) / scale, fitted on training
+// data only. A constant feature gets scale 1 (it becomes 0, not NaN).
+struct Standardizer {
+  std::vector<float> mean, scale;
+  static Standardizer fit(const Dataset& d);
+  void apply(Dataset& d) const;  // throws if the feature counts differ
+};
+
+}  // namespace descent::data

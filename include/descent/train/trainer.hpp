@@ -1,0 +1,120 @@
+// Training a model on a data set: epochs of seeded mini-batches with any
+// stepper, or the whole training set with a full-batch solver; validation
+// each epoch, early stopping, a guard against non-finite losses, and
+// evaluation.
+//
+//   auto model = nn::make_model<float>("mlp:784-256-128-10");
+//   Vector<float> x(model.num_parameters());
+//   model.initialize(x, seed);
+//   auto adam = optim::make_stepper<float>("adam", model.layout(), x);
+//   auto result = train::fit(model, x, training, &validation, *adam,
+//                            {.epochs = 5, .batch_size = 128, .lr = 1e-3, .seed = 1});
+//   auto test = train::evaluate(model, x, test_set);
+//
+// The same seed and thread count give bit-identical weights: shuffles and
+// dropout masks come from descent's Rng, and every reduction splits its
+// work the same way for a given thread count.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "descent/core/status.hpp"
+#include "descent/data/dataset.hpp"
+#include "descent/nn/objective.hpp"
+#include "descent/optim/stepper.hpp"
+#include "descent/solvers/minimize.hpp"
+
+namespace descent::train {
+
+struct TrainOptions {
+  Index epochs = 10;          // passes over the training set; >= 1
+  Index batch_size = 32;      // rows per step; 1 is SGD, >= rows is batch descent
+  double lr = 1e-3;           // the base learning rate; >= 0
+  std::string schedule;       // an optim::parse_schedule spec ("cosine", "warmup:100+step:10:0.5", ...); empty: constant
+  Index patience = 0;         // stop after this many epochs without a better validation loss, restoring the
+                              // best weights; 0: no early stopping (needs a validation set otherwise)
+  double l2 = 0;              // (l2 / 2) ||W||^2 over weights, not biases; >= 0
+  std::uint64_t seed = 0;     // shuffling and dropout
+  double time_limit = std::numeric_limits<double>::infinity();  // seconds
+  Index chunk_rows = 4096;    // rows per forward pass when evaluating
+};
+
+// One optimizer step, for callbacks and logs.
+struct StepRecord {
+  Index epoch = 0;     // 1-based
+  Index step = 0;      // 1-based, counted over the whole run
+  double loss = 0;     // mini-batch loss (with the l2 penalty)
+  double gradient_norm = 0;
+  double update_norm = 0;
+  double lr = 0;
+  double seconds = 0;  // since the start
+};
+
+struct EpochRecord {
+  Index epoch = 0;
+  Index steps = 0;                   // steps so far
+  double train_loss = 0;             // mean of this epoch's mini-batch losses
+  double validation_loss = std::numeric_limits<double>::quiet_NaN();
+  double validation_accuracy = std::numeric_limits<double>::quiet_NaN();  // classification only
+  double gradient_norm = 0;          // of the epoch's last step
+  double update_norm = 0;
+  double lr = 0;                     // of the epoch's last step
+  double seconds = 0;
+  double samples_per_second = 0;     // this epoch's training throughput
+};
+
+// Hooks default to doing nothing; returning false stops the run
+// (Status::stopped_by_callback). Called on the training thread.
+class TrainCallback {
+ public:
+  virtual ~TrainCallback() = default;
+  virtual bool on_step(const StepRecord&) { return true; }
+  virtual bool on_epoch(const EpochRecord&) { return true; }
+};
+
+struct TrainResult {
+  Status status = Status::max_iterations;  // max_iterations: all epochs ran
+  std::string message;
+  Index epochs = 0;
+  Index steps = 0;
+  double train_loss = std::numeric_limits<double>::quiet_NaN();  // of the last epoch
+  Index best_epoch = 0;                                          // by validation loss; 0 without validation
+  double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
+  Index diverged_at_step = 0;  // the step whose loss or gradient was not finite
+  double seconds = 0;
+  double samples_per_second = 0;
+  std::vector<EpochRecord> history;
+};
+
+// Trains x (model.num_parameters() values, already initialized) with the
+// stepper. On a non-finite loss or gradient the step is not taken, x keeps
+// the last good weights and the run stops with Status::diverged.
+template <class T>
+TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, const data::Dataset* validation,
+                optim::Stepper<T>& stepper, const TrainOptions& options, TrainCallback* callback = nullptr);
+
+// Trains x on the whole training set with a full-batch solver until its stop
+// tests hold (minimize.hpp). l2 as in TrainOptions.
+template <class T>
+Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, Method method,
+                         const MinimizeOptions& options, double l2 = 0, Callback<T>* callback = nullptr);
+
+struct Evaluation {
+  Index rows = 0;
+  double loss = 0;  // the model's loss, without penalties, in evaluation mode
+  // Classification (the loss takes class labels, or bce on one output):
+  Index classes = 0;
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  std::vector<Index> confusion;  // classes x classes, row = true class, column = predicted
+  // Regression:
+  double mse = std::numeric_limits<double>::quiet_NaN();
+  double r2 = std::numeric_limits<double>::quiet_NaN();
+};
+
+template <class T>
+Evaluation evaluate(nn::Model<T>& model, const Vector<T>& x, const data::Dataset& d, Index chunk_rows = 4096);
+
+}  // namespace descent::train

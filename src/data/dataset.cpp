@@ -1,0 +1,148 @@
+#include "descent/data/dataset.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "descent/core/error.hpp"
+
+namespace descent::data {
+
+Index Dataset::classes() const {
+  if (targets != 1 || rows <= 0 || static_cast<Index>(y.size()) != rows) return 0;
+  // Labels are stored as floats, which hold every integer up to 2^24 exactly.
+  constexpr float kLargestLabel = 16777216.0f;
+  float largest = 0.0f;
+  for (const float v : y) {
+    if (!(v >= 0.0f && v < kLargestLabel) || v != std::floor(v)) return 0;
+    largest = std::max(largest, v);
+  }
+  return static_cast<Index>(largest) + 1;
+}
+
+void Dataset::validate() const {
+  const std::string where = source.empty() ? std::string("dataset") : fmt::format("dataset '{}'", source);
+  DESCENT_REQUIRE(rows >= 0, fmt::format("{}: rows = {}, must be >= 0", where, rows));
+  DESCENT_REQUIRE(features >= 0, fmt::format("{}: features = {}, must be >= 0", where, features));
+  DESCENT_REQUIRE(targets >= 1, fmt::format("{}: targets = {}, must be >= 1", where, targets));
+  DESCENT_REQUIRE(static_cast<Index>(x.size()) == rows * features,
+                  fmt::format("{}: x holds {} values, must hold rows * features = {} * {} = {}", where, x.size(), rows,
+                              features, rows * features));
+  DESCENT_REQUIRE(static_cast<Index>(y.size()) == rows * targets,
+                  fmt::format("{}: y holds {} values, must hold rows * targets = {} * {} = {}", where, y.size(), rows,
+                              targets, rows * targets));
+  DESCENT_REQUIRE(feature_names.empty() || static_cast<Index>(feature_names.size()) == features,
+                  fmt::format("{}: feature_names holds {} names, must be empty or hold features = {}", where,
+                              feature_names.size(), features));
+}
+
+Dataset subset(const Dataset& d, std::span<const Index> rows) {
+  d.validate();
+  Dataset out;
+  out.rows = static_cast<Index>(rows.size());
+  out.features = d.features;
+  out.targets = d.targets;
+  out.feature_names = d.feature_names;
+  out.source = d.source;
+  out.x.resize(static_cast<std::size_t>(out.rows * d.features));
+  out.y.resize(static_cast<std::size_t>(out.rows * d.targets));
+  for (Index k = 0; k < out.rows; ++k) {
+    const Index i = rows[static_cast<std::size_t>(k)];
+    DESCENT_REQUIRE(i >= 0 && i < d.rows, fmt::format("subset: rows[{}] = {}, must be in [0, {})", k, i, d.rows));
+    std::copy_n(d.row(i), d.features, out.x.begin() + k * d.features);
+    std::copy_n(d.target(i), d.targets, out.y.begin() + k * d.targets);
+  }
+  return out;
+}
+
+Split split(const Dataset& d, double fraction, std::uint64_t seed) {
+  DESCENT_REQUIRE(fraction >= 0.0 && fraction < 1.0, fmt::format("split: fraction = {}, must be in [0, 1)", fraction));
+  d.validate();
+  Rng rng(seed);
+  std::vector<Index> order = shuffled_indices(d.rows, rng);
+  const auto second_rows = static_cast<Index>(std::llround(fraction * static_cast<double>(d.rows)));
+  const auto cut = order.begin() + (d.rows - second_rows);
+  // Each part keeps the rows in their original order: the split chooses rows,
+  // the training loop shuffles them.
+  std::sort(order.begin(), cut);
+  std::sort(cut, order.end());
+  Split parts;
+  parts.first = subset(d, std::span<const Index>(order.data(), static_cast<std::size_t>(d.rows - second_rows)));
+  parts.second =
+      subset(d, std::span<const Index>(order.data() + (d.rows - second_rows), static_cast<std::size_t>(second_rows)));
+  return parts;
+}
+
+std::vector<Index> shuffled_indices(Index n, Rng& rng) {
+  DESCENT_REQUIRE(n >= 0, fmt::format("shuffled_indices: n = {}, must be >= 0", n));
+  std::vector<Index> indices(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) indices[static_cast<std::size_t>(i)] = i;
+  shuffle(indices, rng);
+  return indices;
+}
+
+void shuffle(std::span<Index> indices, Rng& rng) {
+  // Fisher-Yates: position i takes a uniformly chosen element of [0, i].
+  for (std::size_t i = indices.size(); i > 1; --i) {
+    const auto j = static_cast<std::size_t>(rng.below(static_cast<Index>(i)));
+    std::swap(indices[i - 1], indices[j]);
+  }
+}
+
+Standardizer Standardizer::fit(const Dataset& d) {
+  d.validate();
+  DESCENT_REQUIRE(d.rows >= 1, fmt::format("Standardizer::fit: the dataset has rows = {}, must be >= 1", d.rows));
+  const auto f = static_cast<std::size_t>(d.features);
+  // Two passes in double: the mean, then the (population) variance about it.
+  std::vector<double> sum(f, 0.0), squares(f, 0.0);
+  std::vector<bool> constant(f, true);
+  for (Index i = 0; i < d.rows; ++i) {
+    const float* r = d.row(i);
+    for (std::size_t j = 0; j < f; ++j) {
+      sum[j] += r[j];
+      if (r[j] != d.x[j]) constant[j] = false;
+    }
+  }
+  Standardizer s;
+  s.mean.resize(f);
+  s.scale.resize(f);
+  for (std::size_t j = 0; j < f; ++j) sum[j] /= static_cast<double>(d.rows);
+  for (Index i = 0; i < d.rows; ++i) {
+    const float* r = d.row(i);
+    for (std::size_t j = 0; j < f; ++j) {
+      const double e = r[j] - sum[j];
+      squares[j] += e * e;
+    }
+  }
+  for (std::size_t j = 0; j < f; ++j) {
+    if (constant[j]) {
+      // The mean is the value itself, so the feature becomes exactly 0.
+      s.mean[j] = d.x[j];
+      s.scale[j] = 1.0f;
+      continue;
+    }
+    s.mean[j] = static_cast<float>(sum[j]);
+    const auto stddev = static_cast<float>(std::sqrt(squares[j] / static_cast<double>(d.rows)));
+    s.scale[j] = stddev > 0.0f && std::isfinite(stddev) ? stddev : 1.0f;
+  }
+  return s;
+}
+
+void Standardizer::apply(Dataset& d) const {
+  d.validate();
+  DESCENT_REQUIRE(
+      mean.size() == scale.size(),
+      fmt::format("Standardizer::apply: mean holds {} values and scale {}, must be equal", mean.size(), scale.size()));
+  DESCENT_REQUIRE(static_cast<Index>(mean.size()) == d.features,
+                  fmt::format("Standardizer::apply: fitted on {} features, the dataset has features = {}", mean.size(),
+                              d.features));
+  const auto f = static_cast<std::size_t>(d.features);
+  for (Index i = 0; i < d.rows; ++i) {
+    float* r = d.x.data() + i * d.features;
+    for (std::size_t j = 0; j < f; ++j) r[j] = (r[j] - mean[j]) / scale[j];
+  }
+}
+
+}  // namespace descent::data

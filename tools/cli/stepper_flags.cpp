@@ -1,0 +1,69 @@
+#include "stepper_flags.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+
+namespace descent::cli {
+
+bool parse_double(const std::string& text, double& out) {
+  const char* begin = text.data();
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(begin, &end);
+  return !text.empty() && end == begin + text.size() && errno == 0 && std::isfinite(out);
+}
+
+void StepperFlags::add_to(CLI::App* cmd) {
+  cmd->add_option("--momentum", momentum, "Stepper momentum (sgd, momentum, nesterov, rmsprop, muon)");
+  cmd->add_option("--beta1", beta1, "Stepper beta1 (Adam family, lion, prodigy, schedule-free-adamw)");
+  cmd->add_option("--beta2", beta2, "Stepper beta2");
+  cmd->add_option("--eps", eps, "Stepper epsilon");
+  cmd->add_option("--weight-decay", weight_decay,
+                  "Weight decay as torch.optim defines it for the method (decoupled for adamw, lion, muon)");
+  cmd->add_flag("--nesterov", nesterov, "Nesterov momentum (sgd, momentum)");
+  cmd->add_option("--hp", hyperparameters, "Any other stepper hyper-parameter, KEY=VALUE (repeatable)");
+  cmd->add_option("--lookahead", lookahead, "Wrap the stepper in Lookahead: K,ALPHA (e.g. 5,0.5)");
+  cmd->add_option("--clip-norm", clip_norm, "Steppers: clip the gradient to this global norm (0 = off)");
+  cmd->add_option("--l1", l1, "Steppers: L1 penalty by soft-thresholding (0 = off)");
+}
+
+optim::Hyperparameters StepperFlags::hyperparameters_map() const {
+  optim::Hyperparameters hp;
+  if (momentum) hp["momentum"] = *momentum;
+  if (beta1) hp["beta1"] = *beta1;
+  if (beta2) hp["beta2"] = *beta2;
+  if (eps) hp["eps"] = *eps;
+  if (weight_decay) hp["weight_decay"] = *weight_decay;
+  if (nesterov) hp["nesterov"] = 1;
+  for (const auto& kv : hyperparameters) {
+    const auto eq = kv.find('=');
+    double value = 0;
+    if (eq == std::string::npos || !parse_double(kv.substr(eq + 1), value))
+      throw usage_error(fmt::format("--hp takes KEY=VALUE with a number VALUE; got '{}'", kv));
+    hp[kv.substr(0, eq)] = value;
+  }
+  if (!lookahead.empty()) {
+    const auto comma = lookahead.find(',');
+    double k = 0, alpha = 0;
+    if (comma == std::string::npos || !parse_double(lookahead.substr(0, comma), k) ||
+        !parse_double(lookahead.substr(comma + 1), alpha))
+      throw usage_error(fmt::format("--lookahead takes K,ALPHA (for example 5,0.5); got '{}'", lookahead));
+    hp["lookahead_k"] = k;
+    hp["lookahead_alpha"] = alpha;
+  }
+  return hp;
+}
+
+optim::Regularization StepperFlags::regularization() const {
+  optim::Regularization reg;
+  reg.clip_norm = clip_norm;
+  reg.l1 = l1;
+  return reg;
+}
+
+}  // namespace descent::cli

@@ -1,0 +1,419 @@
+// descent train: load a data set, train a model on it with a stepper or a
+// full-batch solver, report on held-out data.
+//
+//   descent train --data fashion-mnist|FILE.csv|FILE.svm [--label-column K] [--test FILE]
+//                 [--standardize] [--impute] --model linear|logistic|mlp:SPEC|cnn:lenet [--loss NAME]
+//                 --optimizer NAME [--lr --momentum --weight-decay ... --schedule SPEC --clip-norm X]
+//                 [--l2 LAMBDA] --epochs E --batch-size B [--val-fraction F] [--early-stopping P]
+//                 [--gtol G --max-iter N] --seed S [--threads T] [--log FILE.jsonl]
+//                 [--save MODEL.safetensors] [--json]
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "descent/data/csv.hpp"
+#include "descent/data/libsvm.hpp"
+#include "descent/data/named.hpp"
+#include "descent/io/safetensors.hpp"
+#include "descent/nn/spec.hpp"
+#include "descent/optim/factory.hpp"
+#include "descent/train/trainer.hpp"
+#include "stepper_flags.hpp"
+
+namespace descent::cli {
+namespace {
+
+struct Flags {
+  std::string data, test, label_column, model, loss, optimizer = "adam", schedule;
+  bool standardize = false, impute = false;
+  double lr = 1e-3, l2 = 0, val_fraction = 0, gtol = 1e-6;
+  StepperFlags stepper;
+  Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  std::string log, save;
+  bool json = false;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A file by its extension: .csv, or LIBSVM text (.svm, .libsvm, .txt).
+data::Dataset load_file(const std::string& path, const Flags& f, Index features) {
+  if (ends_with(path, ".csv")) {
+    data::CsvOptions o;
+    o.label_column = f.label_column;
+    if (f.impute) o.missing = data::CsvMissing::impute_mean;
+    return data::load_csv(path, o);
+  }
+  if (ends_with(path, ".svm") || ends_with(path, ".libsvm") || ends_with(path, ".txt")) {
+    data::LibsvmOptions o;
+    o.features = features;
+    return data::load_libsvm(path, o);
+  }
+  throw usage_error(fmt::format("--data {}: expected {}, a .csv file or a LIBSVM file (.svm, .libsvm, .txt)", path,
+                                fmt::join(data::named_datasets(), ", ")));
+}
+
+struct Sets {
+  data::Dataset train, validation, test;
+  bool has_validation = false;
+};
+
+Sets load_sets(const Flags& f) {
+  Sets s;
+  const auto& named = data::named_datasets();
+  const bool is_named = std::find(named.begin(), named.end(), f.data) != named.end();
+  s.train = is_named ? data::load_named(f.data, data::Part::train) : load_file(f.data, f, 0);
+  if (!f.test.empty()) {
+    s.test = load_file(f.test, f, s.train.features);
+  } else if (is_named) {
+    s.test = data::load_named(f.data, data::Part::test);
+  } else {
+    auto parts = data::split(s.train, 0.2, f.seed);  // a seeded 20% held out for the test figures
+    s.train = std::move(parts.first);
+    s.test = std::move(parts.second);
+  }
+  if (f.val_fraction > 0) {
+    auto parts = data::split(s.train, f.val_fraction, f.seed + 1);
+    s.train = std::move(parts.first);
+    s.validation = std::move(parts.second);
+    s.has_validation = true;
+  }
+  if (f.standardize) {
+    const auto scaler = data::Standardizer::fit(s.train);  // training statistics only
+    scaler.apply(s.train);
+    if (s.has_validation) scaler.apply(s.validation);
+    scaler.apply(s.test);
+  }
+  return s;
+}
+
+// "linear" and "logistic" take their sizes from the data.
+std::string model_spec(const Flags& f, const data::Dataset& train) {
+  if (f.model == "linear") return fmt::format("linear:{}", train.features);
+  if (f.model == "logistic") {
+    const Index k = train.classes();
+    if (k < 2)
+      throw usage_error("--model logistic needs class labels 0..K-1 with K >= 2 in the label column; found other "
+                        "targets");
+    return k == 2 ? fmt::format("logistic:{}", train.features) : fmt::format("logistic:{}-{}", train.features, k);
+  }
+  return f.model;
+}
+
+// Writes one JSON object per line, flushed, so that a killed run keeps its log.
+class JsonLog {
+ public:
+  explicit JsonLog(const std::string& path) {
+    if (path.empty()) return;
+    out_.open(path, std::ios::trunc);
+    if (!out_) throw usage_error(fmt::format("--log {}: cannot open for writing", path));
+  }
+  void write(const nlohmann::json& j) {
+    if (out_.is_open()) out_ << j.dump() << '\n' << std::flush;
+  }
+
+ private:
+  std::ofstream out_;
+};
+
+// The progress of a stepper run: a bar redrawn on a terminal, one line per
+// epoch otherwise (on stderr when --json owns stdout).
+class Progress final : public train::TrainCallback {
+ public:
+  Progress(const Flags& f, Index steps_per_epoch, JsonLog& log)
+      : flags_(f), steps_per_epoch_(steps_per_epoch), log_(log),
+        out_(f.json ? stderr : stdout), terminal_(isatty(fileno(out_)) != 0) {}
+
+  bool on_step(const train::StepRecord& s) override {
+    if (!terminal_) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(100)) return true;
+    last_draw_ = now;
+    const Index in_epoch = (s.step - 1) % steps_per_epoch_ + 1;
+    const int width = 30, filled = int(width * in_epoch / steps_per_epoch_);
+    const double total = double(steps_per_epoch_ * flags_.epochs);
+    const double left = s.seconds / double(s.step) * (total - double(s.step));
+    fmt::print(out_, "\r  epoch {}/{} [{}{}] step {}/{} loss {:.4f} {:.0f} samples/s, {:.0f} s left   ", s.epoch,
+               flags_.epochs, std::string(std::size_t(filled), '#'), std::string(std::size_t(width - filled), '.'),
+               in_epoch, steps_per_epoch_, s.loss, double(s.step * flags_.batch_size) / s.seconds, left);
+    std::fflush(out_);
+    return true;
+  }
+
+  bool on_epoch(const train::EpochRecord& e) override {
+    if (terminal_) fmt::print(out_, "\r{:120}\r", "");
+    std::string validation;
+    if (!std::isnan(e.validation_loss)) {
+      validation = fmt::format("  val loss {:.4f}", e.validation_loss);
+      if (!std::isnan(e.validation_accuracy)) validation += fmt::format("  val acc {:.4f}", e.validation_accuracy);
+    }
+    fmt::print(out_, "epoch {:>3}  loss {:.4f}{}  {:.0f} samples/s  {:.1f} s\n", e.epoch, e.train_loss, validation,
+               e.samples_per_second, e.seconds);
+    std::fflush(out_);
+    nlohmann::json j{{"epoch", e.epoch},
+                     {"step", e.steps},
+                     {"loss", e.train_loss},
+                     {"gradient_norm", e.gradient_norm},
+                     {"update_norm", e.update_norm},
+                     {"lr", e.lr},
+                     {"seconds", e.seconds},
+                     {"samples_per_second", e.samples_per_second}};
+    if (!std::isnan(e.validation_loss)) j["validation_loss"] = e.validation_loss;
+    if (!std::isnan(e.validation_accuracy)) j["validation_accuracy"] = e.validation_accuracy;
+    log_.write(j);
+    return true;
+  }
+
+ private:
+  const Flags& flags_;
+  Index steps_per_epoch_;
+  JsonLog& log_;
+  std::FILE* out_;
+  bool terminal_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+// One line per iteration of a full-batch solver in the log.
+template <class T>
+class SolverLog final : public Callback<T> {
+ public:
+  explicit SolverLog(JsonLog& log) : log_(log) {}
+  Control on_iteration(const IterationReport<T>& r) override {
+    log_.write({{"iteration", r.iteration},
+                {"evaluations", r.gradient_evaluations},
+                {"loss", double(r.value)},
+                {"gradient_norm", double(r.gradient_norm)},
+                {"seconds", r.seconds}});
+    return Control::proceed;
+  }
+
+ private:
+  JsonLog& log_;
+};
+
+nlohmann::json configuration(const Flags& f, int threads) {
+  return {{"descent", DESCENT_VERSION},
+          {"command", "train"},
+          {"data", f.data},
+          {"test", f.test},
+          {"label_column", f.label_column},
+          {"standardize", f.standardize},
+          {"impute", f.impute},
+          {"model", f.model},
+          {"loss", f.loss},
+          {"optimizer", f.optimizer},
+          {"lr", f.lr},
+          {"hyperparameters", f.stepper.hyperparameters_map()},
+          {"schedule", f.schedule},
+          {"clip_norm", f.stepper.clip_norm},
+          {"l1", f.stepper.l1},
+          {"l2", f.l2},
+          {"epochs", f.epochs},
+          {"batch_size", f.batch_size},
+          {"val_fraction", f.val_fraction},
+          {"early_stopping", f.early_stopping},
+          {"gtol", f.gtol},
+          {"max_iter", f.max_iter},
+          {"seed", f.seed},
+          {"threads", threads},
+          {"save", f.save}};
+}
+
+template <class T>
+void save_model(const std::string& path, const std::string& spec, const nn::Model<T>& model, const Vector<T>& x) {
+  io::SafetensorsWriter w;
+  for (const auto& s : model.layout().segments()) {
+    std::vector<std::int64_t> shape = s.is_matrix() ? std::vector<std::int64_t>{s.rows, s.cols}
+                                                    : std::vector<std::int64_t>{s.length};
+    w.add(s.name, std::span<const T>(x.data() + s.offset, static_cast<std::size_t>(s.length)), shape);
+  }
+  if (model.buffers().size() > 0)
+    w.add("buffers", std::span<const T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())),
+          {model.buffers().size()});
+  w.set_metadata("model", spec);
+  w.set_metadata("loss", model.loss().name());
+  w.set_metadata("descent", DESCENT_VERSION);
+  w.write(path);
+}
+
+template <class T>
+int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
+  nn::Model<T> model = [&] {
+    try {
+      return nn::make_model<T>(spec);
+    } catch (const invalid_argument& e) {
+      throw usage_error(e.what());
+    }
+  }();
+  if (!f.loss.empty()) {
+    nn::Loss loss = model.loss();
+    loss.kind = nn::parse_loss(f.loss);
+    model.set_loss(loss);
+  }
+  Vector<T> x(model.num_parameters());
+  model.initialize(x, f.seed);
+
+  JsonLog log(f.log);
+  log.write(configuration(f, threads));
+  const auto solver = parse_method(f.optimizer);
+  nlohmann::json summary{{"model", spec}, {"optimizer", f.optimizer}, {"parameters", model.num_parameters()}};
+  if (!f.json)
+    fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train.rows,
+               sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
+  if (solver) {
+    SolverLog<T> solver_log(log);
+    MinimizeOptions options;
+    options.stop.gradient_tolerance = f.gtol;
+    options.stop.max_iterations = f.max_iter;
+    const auto r = train::fit_full_batch(model, x, sets.train, *solver, options, f.l2, &solver_log);
+    summary["status"] = std::string(to_string(r.status));
+    summary["message"] = r.message;
+    summary["iterations"] = r.iterations;
+    summary["train_loss"] = double(r.value);
+    summary["gradient_norm"] = double(r.gradient_norm);
+    summary["seconds"] = r.seconds;
+    summary["epochs"] = nullptr;
+    summary["samples_per_second"] = r.seconds > 0 ? double(sets.train.rows * r.gradient_evaluations) / r.seconds : 0;
+    if (!f.json)
+      fmt::print("{}: {} after {} iterations, training loss {:.7g}, |g| {:.3g}, {:.2f} s\n", f.optimizer, r.message,
+                 r.iterations, double(r.value), double(r.gradient_norm), r.seconds);
+  } else {
+    std::unique_ptr<optim::Stepper<T>> stepper;
+    try {
+      stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
+                                       f.stepper.regularization());
+    } catch (const invalid_argument& e) {
+      throw usage_error(e.what());
+    }
+    const Index batch = std::min(f.batch_size, sets.train.rows);
+    Progress progress(f, (sets.train.rows + batch - 1) / batch, log);
+    const train::TrainOptions options{.epochs = f.epochs,
+                                      .batch_size = f.batch_size,
+                                      .lr = f.lr,
+                                      .schedule = f.schedule,
+                                      .patience = f.early_stopping,
+                                      .l2 = f.l2,
+                                      .seed = f.seed};
+    const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, *stepper,
+                              options, &progress);
+    summary["status"] = std::string(to_string(r.status));
+    summary["message"] = r.message;
+    summary["epochs"] = r.epochs;
+    summary["steps"] = r.steps;
+    summary["train_loss"] = r.train_loss;
+    summary["seconds"] = r.seconds;
+    summary["samples_per_second"] = r.samples_per_second;
+    if (r.best_epoch > 0) summary["best_epoch"] = r.best_epoch;
+    if (r.diverged_at_step > 0) summary["diverged_at_step"] = r.diverged_at_step;
+    if (!f.json) fmt::print("{}: {}\n", f.optimizer, r.message);
+  }
+
+  const auto e = train::evaluate(model, x, sets.test);
+  summary["test_loss"] = e.loss;
+  if (e.classes > 0) {
+    summary["test_accuracy"] = e.accuracy;
+  } else {
+    summary["test_mse"] = e.mse;
+    summary["test_r2"] = e.r2;
+  }
+  log.write({{"test_loss", e.loss}, {"test_accuracy", summary.value("test_accuracy", nlohmann::json())}});
+  if (!f.save.empty()) save_model(f.save, spec, model, x);
+  if (f.json) {
+    fmt::print("{}\n", summary.dump(2));
+  } else if (e.classes > 0) {
+    fmt::print("test: loss {:.4f}, accuracy {:.4f} on {} samples\n", e.loss, e.accuracy, e.rows);
+  } else {
+    fmt::print("test: loss {:.4f}, mse {:.6g}, r2 {:.4f} on {} samples\n", e.loss, e.mse, e.r2, e.rows);
+  }
+  const std::string status = summary["status"];
+  return status == "diverged" ? 1 : 0;
+}
+
+int run_train(const Flags& f) {
+  if (f.data.empty()) throw usage_error("--data is required (fashion-mnist, FILE.csv or FILE.svm)");
+  if (f.model.empty()) throw usage_error("--model is required (linear, logistic, mlp:F-H-...-O, cnn:lenet)");
+  if (f.epochs < 1) throw usage_error(fmt::format("--epochs must be >= 1; got {}", f.epochs));
+  if (f.batch_size < 1) throw usage_error(fmt::format("--batch-size must be >= 1; got {}", f.batch_size));
+  if (!(f.val_fraction >= 0 && f.val_fraction < 1))
+    throw usage_error(fmt::format("--val-fraction must be in [0, 1); got {}", f.val_fraction));
+  if (f.early_stopping < 0) throw usage_error(fmt::format("--early-stopping must be >= 0; got {}", f.early_stopping));
+  if (f.early_stopping > 0 && f.val_fraction == 0)
+    throw usage_error("--early-stopping needs a validation set: give --val-fraction too");
+  if (!(f.lr >= 0) || !std::isfinite(f.lr)) throw usage_error(fmt::format("--lr must be >= 0; got {}", f.lr));
+  if (!(f.l2 >= 0)) throw usage_error(fmt::format("--l2 must be >= 0; got {}", f.l2));
+  if (f.threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", f.threads));
+  const bool solver = parse_method(f.optimizer).has_value();
+  if (!solver && !optim::is_stepper_name(f.optimizer))
+    throw usage_error(fmt::format("unknown optimizer '{}'; steppers: {}; full-batch solvers: {}", f.optimizer,
+                                  fmt::join(optim::stepper_names(), ", "), method_names()));
+  if (!f.loss.empty()) {
+    try {
+      nn::parse_loss(f.loss);
+    } catch (const invalid_argument& e) {
+      throw usage_error(e.what());
+    }
+  }
+  if (f.threads > 0) omp_set_num_threads(f.threads);
+  const int threads = omp_get_max_threads();
+
+  Sets sets = load_sets(f);
+  const std::string spec = model_spec(f, sets.train);
+  // Full-batch solvers work in float64, the steppers in float32.
+  return solver ? run<double>(f, sets, spec, threads) : run<float>(f, sets, spec, threads);
+}
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a model on a data set and report on held-out data");
+  cmd->add_option("--data", f->data, "fashion-mnist, FILE.csv or a LIBSVM file (.svm, .libsvm, .txt)");
+  cmd->add_option("--test", f->test, "Test set file (default: the named set's test part, else a seeded 20%)");
+  cmd->add_option("--label-column", f->label_column, "CSV: the target column, a 0-based index or a header name "
+                                                      "(default: the last)");
+  cmd->add_flag("--standardize", f->standardize, "Scale features with statistics of the training data");
+  cmd->add_flag("--impute", f->impute, "CSV: replace missing values by their column's mean (default: reject)");
+  cmd->add_option("--model", f->model, "linear, logistic, or a spec: " + nn::model_spec_help());
+  cmd->add_option("--loss", f->loss, "Override the model's loss: mse, mae, huber, cross_entropy, bce, hinge");
+  cmd->add_option("--optimizer", f->optimizer, "A stepper (" + fmt::format("{}", fmt::join(optim::stepper_names(), ", ")) +
+                                                   ") or a full-batch solver (" + method_names() + ")")
+      ->capture_default_str();
+  cmd->add_option("--lr", f->lr, "Learning rate of the steppers")->capture_default_str();
+  f->stepper.add_to(cmd);
+  cmd->add_option("--schedule", f->schedule, "Learning-rate schedule over all steps, e.g. cosine, warmup:100+cosine");
+  cmd->add_option("--l2", f->l2, "Add (L2/2) ||W||^2 over weights, not biases, for any optimizer");
+  cmd->add_option("--epochs", f->epochs, "Passes over the training set")->capture_default_str();
+  cmd->add_option("--batch-size", f->batch_size, "Samples per step (1: SGD; the whole set: batch descent)")
+      ->capture_default_str();
+  cmd->add_option("--val-fraction", f->val_fraction, "Hold out this fraction of the training set for validation");
+  cmd->add_option("--early-stopping", f->early_stopping,
+                  "Stop after this many epochs without a better validation loss, restoring the best weights");
+  cmd->add_option("--gtol", f->gtol, "Full-batch solvers: stop when |g| <= gtol")->capture_default_str();
+  cmd->add_option("--max-iter", f->max_iter, "Full-batch solvers: iteration limit")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "Seed of the initialization, splits, shuffles and dropout")
+      ->capture_default_str();
+  cmd->add_option("--threads", f->threads, "Threads (default: OMP_NUM_THREADS or all cores)");
+  cmd->add_option("--log", f->log, "Write a JSON Lines log: the configuration, then one line per epoch");
+  cmd->add_option("--save", f->save, "Write the trained weights as safetensors");
+  cmd->add_flag("--json", f->json, "Print one JSON summary");
+  cmd->callback([f] {
+    const int status = run_train(*f);
+    if (status != 0) throw exit_status{status};
+  });
+}
+
+}  // namespace descent::cli
