@@ -49,3 +49,46 @@ start_results() {
   START=$SECONDS
   echo "load average before the runs: $(uptime_now) (on a quiet machine it is near 0)"
 }
+
+# record_machine KEY=VALUE...: appends to $OUT the "machine" line, the context
+# of the numbers: the CPU, the cores, the kernel, the load average now, and
+# each KEY=VALUE (VALUE as JSON where it parses, else as a string). Uses PY.
+record_machine() {
+  "$PY" - "$OUT" "$(uptime_now)" "$@" <<'PYEOF'
+import json, os, platform, sys
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
+d = {"side": "machine", "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "load_before": sys.argv[2]}
+for kv in sys.argv[3:]:
+    k, v = kv.split("=", 1)
+    try:
+        d[k] = json.loads(v)
+    except ValueError:
+        d[k] = v
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps(d) + "\n")
+PYEOF
+}
+
+# run_json BENCH SIDE REPEAT FORMAT COMMAND...: runs COMMAND, which prints one
+# JSON object (possibly over several lines; its stderr passes through),
+# appends it to $OUT as one line with "bench", "side", "repeat" and
+# "requested_threads" ($THREADS) added, and prints "  SIDE  " and FORMAT, a
+# Python format string over the object's fields ('{seconds:.2f} s'). Uses PY.
+run_json() {
+  local bench=$1 side=$2 repeat=$3 format=$4 json
+  shift 4
+  json=$("$@") || { echo "failed ($bench, $side): $*" >&2; exit 1; }
+  "$PY" - "$bench" "$side" "$repeat" "$THREADS" "$json" "$OUT" "$format" <<'PYEOF'
+import json, sys
+bench, side, repeat, threads, text, out, form = sys.argv[1:8]
+d = json.loads(text)
+d["bench"], d["side"], d["repeat"], d["requested_threads"] = bench, side, int(repeat), int(threads)
+with open(out, "a") as f:
+    f.write(json.dumps(d) + "\n")
+try:
+    shown = form.format_map(d)
+except (KeyError, ValueError, TypeError) as e:
+    shown = f"(cannot show {e}: {json.dumps(d)})"
+print(f"  {side:8} {shown}", flush=True)
+PYEOF
+}

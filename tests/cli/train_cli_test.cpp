@@ -182,3 +182,34 @@ TEST_F(TrainCli, PlotOverlaysTheLoggedRuns) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(TrainCli, EvaluateReproducesTheTestFiguresOfASavedModel) {
+  const auto train_file = line(200);
+  std::string test_text = "y,a,b\n1,0,0\n3,1,0\n0,0,1\n2.5,0.5,-0.5\n";
+  const auto test_file = write_file("test.csv", test_text);
+  for (const char* optimizer : {"adam --epochs 30 --batch-size 20 --lr 0.05", "lbfgs"}) {
+    const auto weights = (dir_ / "m.safetensors").string();
+    const auto trained = descent_cli("train --data " + train_file + " --test " + test_file +
+                                     " --label-column y --standardize --model linear --optimizer " + optimizer +
+                                     " --seed 2 --json --save " + weights);
+    ASSERT_EQ(trained.status, 0) << trained.out;
+    const auto t = nlohmann::json::parse(trained.out.substr(trained.out.find('{')));
+    const auto evaluated = descent_cli("evaluate --model " + weights + " --data " + test_file + " --label-column y --json");
+    ASSERT_EQ(evaluated.status, 0) << evaluated.out;
+    const auto e = nlohmann::json::parse(evaluated.out);
+    EXPECT_EQ(e["rows"], 4);
+    EXPECT_DOUBLE_EQ(e["mse"].get<double>(), t["test_mse"].get<double>()) << optimizer;
+    EXPECT_DOUBLE_EQ(e["r2"].get<double>(), t["test_r2"].get<double>()) << optimizer;
+  }
+  const auto classes = (dir_ / "c.safetensors").string();
+  ASSERT_EQ(descent_cli("train --data " + blobs(80) + " --model logistic --epochs 5 --save " + classes).status, 0);
+  const auto text = descent_cli("evaluate --model " + classes + " --data " + (dir_ / "blobs.csv").string());
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("confusion"), std::string::npos) << text.out;
+  EXPECT_EQ(descent_cli("evaluate --model " + test_file + " --data " + test_file).status, 2);  // not safetensors
+  EXPECT_EQ(descent_cli("evaluate --data " + test_file).status, 2);
+}
+
+}  // namespace

@@ -38,8 +38,9 @@ inline void require_memory(double bytes, double fraction, const std::string& wha
 void add_minimize(CLI::App& app);
 // Registers `descent bench step` and `descent bench model`.
 void add_bench(CLI::App& app);
-// Registers `descent train`.
+// Registers `descent train` and `descent evaluate`.
 void add_train(CLI::App& app);
+void add_evaluate(CLI::App& app);
 // Registers `descent plot`.
 void add_plot(CLI::App& app);
 

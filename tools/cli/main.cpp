@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   descent::cli::add_minimize(app);
   descent::cli::add_bench(app);
   descent::cli::add_train(app);
+  descent::cli::add_evaluate(app);
   descent::cli::add_plot(app);
   try {
     app.parse(argc, argv);

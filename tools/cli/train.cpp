@@ -7,6 +7,13 @@
 //                 [--l2 LAMBDA] --epochs E --batch-size B [--val-fraction F] [--early-stopping P]
 //                 [--gtol G --max-iter N] --seed S [--threads T] [--log FILE.jsonl]
 //                 [--save MODEL.safetensors] [--json]
+//
+//   descent evaluate --model MODEL.safetensors --data fashion-mnist|FILE.csv|FILE.svm
+//                    [--label-column K] [--json]
+//
+// evaluate reads a model saved by train --save (its spec, weights and any
+// standardization are in the file) and reports its loss and accuracy with
+// a confusion matrix, or MSE and R^2, on the data (a named set's test part).
 #include <omp.h>
 #include <unistd.h>
 
@@ -70,6 +77,7 @@ data::Dataset load_file(const std::string& path, const Flags& f, Index features)
 struct Sets {
   data::Dataset train, validation, test;
   bool has_validation = false;
+  std::optional<data::Standardizer> scaler;
 };
 
 Sets load_sets(const Flags& f) {
@@ -93,10 +101,10 @@ Sets load_sets(const Flags& f) {
     s.has_validation = true;
   }
   if (f.standardize) {
-    const auto scaler = data::Standardizer::fit(s.train);  // training statistics only
-    scaler.apply(s.train);
-    if (s.has_validation) scaler.apply(s.validation);
-    scaler.apply(s.test);
+    s.scaler = data::Standardizer::fit(s.train);  // training statistics only
+    s.scaler->apply(s.train);
+    if (s.has_validation) s.scaler->apply(s.validation);
+    s.scaler->apply(s.test);
   }
   return s;
 }
@@ -234,8 +242,14 @@ nlohmann::json configuration(const Flags& f, int threads) {
 }
 
 template <class T>
-void save_model(const std::string& path, const std::string& spec, const nn::Model<T>& model, const Vector<T>& x) {
+void save_model(const std::string& path, const std::string& spec, const nn::Model<T>& model, const Vector<T>& x,
+                const std::optional<data::Standardizer>& scaler) {
   io::SafetensorsWriter w;
+  if (scaler) {
+    const auto n = static_cast<std::int64_t>(scaler->mean.size());
+    w.add("standardize.mean", std::span<const float>(scaler->mean), {n});
+    w.add("standardize.scale", std::span<const float>(scaler->scale), {n});
+  }
   for (const auto& s : model.layout().segments()) {
     std::vector<std::int64_t> shape = s.is_matrix() ? std::vector<std::int64_t>{s.rows, s.cols}
                                                     : std::vector<std::int64_t>{s.length};
@@ -331,7 +345,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     summary["test_r2"] = e.r2;
   }
   log.write({{"test_loss", e.loss}, {"test_accuracy", summary.value("test_accuracy", nlohmann::json())}});
-  if (!f.save.empty()) save_model(f.save, spec, model, x);
+  if (!f.save.empty()) save_model(f.save, spec, model, x, sets.scaler);
   if (f.json) {
     fmt::print("{}\n", summary.dump(2));
   } else if (e.classes > 0) {
@@ -376,7 +390,103 @@ int run_train(const Flags& f) {
   return solver ? run<double>(f, sets, spec, threads) : run<float>(f, sets, spec, threads);
 }
 
+struct EvaluateFlags {
+  std::string model, data, label_column;
+  bool json = false;
+};
+
+// Prints the figures of an evaluation: a confusion matrix for classes.
+void print_evaluation(const train::Evaluation& e, const std::string& what, bool json) {
+  if (json) {
+    nlohmann::json j{{"data", what}, {"rows", e.rows}, {"loss", e.loss}};
+    if (e.classes > 0) {
+      j["accuracy"] = e.accuracy;
+      j["classes"] = e.classes;
+      j["confusion"] = e.confusion;
+    } else {
+      j["mse"] = e.mse;
+      j["r2"] = e.r2;
+    }
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  if (e.classes == 0) {
+    fmt::print("{}: {} samples, loss {:.6g}, mse {:.6g}, r2 {:.4f}\n", what, e.rows, e.loss, e.mse, e.r2);
+    return;
+  }
+  fmt::print("{}: {} samples, loss {:.4f}, accuracy {:.4f}\nconfusion (rows: true class, columns: predicted)\n",
+             what, e.rows, e.loss, e.accuracy);
+  fmt::print("{:>6}", "");
+  for (Index k = 0; k < e.classes; ++k) fmt::print("{:>6}", k);
+  fmt::print("\n");
+  for (Index t = 0; t < e.classes; ++t) {
+    fmt::print("{:>6}", t);
+    for (Index k = 0; k < e.classes; ++k) fmt::print("{:>6}", e.confusion[static_cast<std::size_t>(t * e.classes + k)]);
+    fmt::print("\n");
+  }
+}
+
+template <class T>
+train::Evaluation evaluate_saved(const io::SafetensorsFile& file, const std::string& spec, data::Dataset& d) {
+  nn::Model<T> model = [&] {
+    try {
+      return nn::make_model<T>(spec);
+    } catch (const invalid_argument& e) {
+      throw parse_error(file.path(), 0, fmt::format("the model spec in its metadata: {}", e.what()));
+    }
+  }();
+  if (const auto loss = file.metadata().find("loss"); loss != file.metadata().end()) {
+    nn::Loss l = model.loss();
+    l.kind = nn::parse_loss(loss->second);
+    model.set_loss(l);
+  }
+  Vector<T> x(model.num_parameters());
+  for (const auto& s : model.layout().segments())
+    file.read_into(s.name, std::span<T>(x.data() + s.offset, static_cast<std::size_t>(s.length)));
+  if (model.buffers().size() > 0)
+    file.read_into("buffers", std::span<T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())));
+  if (file.contains("standardize.mean")) {
+    data::Standardizer scaler{file.floats("standardize.mean"), file.floats("standardize.scale")};
+    scaler.apply(d);
+  }
+  return train::evaluate(model, x, d);
+}
+
+void run_evaluate(const EvaluateFlags& f) {
+  if (f.model.empty()) throw usage_error("--model is required: a file written by descent train --save");
+  if (f.data.empty()) throw usage_error("--data is required (fashion-mnist, FILE.csv or FILE.svm)");
+  const auto file = io::SafetensorsFile::read(f.model);
+  const auto spec = file.metadata().find("model");
+  if (spec == file.metadata().end())
+    throw parse_error(f.model, 0, "no \"model\" entry in its metadata: not a file written by descent train --save");
+  const auto& named = data::named_datasets();
+  Flags as_train;
+  as_train.label_column = f.label_column;
+  data::Dataset d = std::find(named.begin(), named.end(), f.data) != named.end()
+                        ? data::load_named(f.data, data::Part::test)
+                        : load_file(f.data, as_train, 0);
+  // The weights' precision: the dtype of a tensor that is not the scaler's.
+  bool wide = false;
+  for (const auto& name : file.names())
+    if (name.rfind("standardize.", 0) != 0) {
+      wide = file.dtype(name) == io::DType::f64;
+      break;
+    }
+  const auto e = wide ? evaluate_saved<double>(file, spec->second, d) : evaluate_saved<float>(file, spec->second, d);
+  print_evaluation(e, f.data, f.json);
+}
+
 }  // namespace
+
+void add_evaluate(CLI::App& app) {
+  auto f = std::make_shared<EvaluateFlags>();
+  CLI::App* cmd = app.add_subcommand("evaluate", "Report a saved model's loss and accuracy (or MSE and R^2) on data");
+  cmd->add_option("--model", f->model, "Weights written by descent train --save");
+  cmd->add_option("--data", f->data, "fashion-mnist (its test part), FILE.csv or a LIBSVM file");
+  cmd->add_option("--label-column", f->label_column, "CSV: the target column, a 0-based index or a header name");
+  cmd->add_flag("--json", f->json, "Print one JSON object");
+  cmd->callback([f] { run_evaluate(*f); });
+}
 
 void add_train(CLI::App& app) {
   auto f = std::make_shared<Flags>();
