@@ -115,6 +115,13 @@ def main():
     test_loss, p = cross_entropy(scores(r.x, xt), yt)
     test_accuracy = float(np.mean(p.argmax(axis=1) == yt))
     message = r.message.decode() if isinstance(r.message, bytes) else str(r.message)
+    # descent's names for why it stopped.
+    if r.nit >= args.max_iter:
+        status = "max_iterations"
+    elif r.success:
+        status = "converged_gradient" if "PROJ" in message else "converged_value"
+    else:
+        status = "failed"
     result = {
         "library": "scipy",
         "model": f"logistic:{features}-{classes}",
@@ -134,6 +141,7 @@ def main():
         "evaluations": int(r.nfev),
         "objective_calls": evaluations,
         "seconds": seconds,
+        "status": status,
         "success": bool(r.success),
         "message": message,
         "test_loss": test_loss,

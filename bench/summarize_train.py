@@ -95,8 +95,7 @@ def solver_row(label, rs):
             spread([r["seconds"] for r in rs], 2), spread(per_eval, 1), spread([r["train_loss"] for r in rs], 9),
             spread([r["gradient_norm"] for r in rs], 2) if len(rs) > 1 else f"{rs[0]['gradient_norm']:.2e}",
             spread([r["test_accuracy"] for r in rs], 4),
-            "/".join(sorted({str(r.get("status", "success" if r.get("success") else r.get("message", "")))
-                             for r in rs}))]
+            "/".join(sorted({str(r.get("status", "?")) for r in rs}))]
 
 
 def main():

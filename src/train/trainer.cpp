@@ -1,13 +1,21 @@
 #include "descent/train/trainer.hpp"
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include <fmt/format.h>
 
 #include "descent/core/any_objective.hpp"
+#include "descent/io/safetensors.hpp"
 #include "descent/optim/schedule.hpp"
+#include "descent/optim/state_io.hpp"
+#include "descent/train/checkpoint.hpp"
 
 namespace descent::train {
 
@@ -128,6 +136,110 @@ Evaluation evaluate(nn::Model<T>& model, const Vector<T>& x, const data::Dataset
   return e;
 }
 
+// ---- Checkpoints ---------------------------------------------------------------
+
+std::string tensor_checksum(const std::string& serialized, const std::string& name_for_errors) {
+  const auto file = io::SafetensorsFile::parse(serialized, name_for_errors);
+  auto names = file.names();
+  std::sort(names.begin(), names.end());
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const auto& name : names) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), static_cast<uInt>(name.size()));
+    const auto bytes = file.raw(name);
+    for (std::size_t done = 0; done < bytes.size();) {  // crc32 takes at most 4 GiB at a time
+      const auto piece = static_cast<uInt>(std::min<std::size_t>(bytes.size() - done, std::size_t(1) << 30));
+      crc = crc32(crc, bytes.data() + done, piece);
+      done += piece;
+    }
+  }
+  return fmt::format("{:08x}", static_cast<std::uint32_t>(crc));
+}
+
+namespace {
+
+std::vector<std::int64_t> as_int64(const Rng::State& s) {
+  std::vector<std::int64_t> v;
+  for (auto w : s) v.push_back(static_cast<std::int64_t>(w));
+  return v;
+}
+Rng::State as_state(const std::vector<std::int64_t>& v) {
+  Rng::State s{};
+  for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<std::uint64_t>(v.at(i));
+  return s;
+}
+
+template <class T>
+void save_checkpoint(const std::string& path, const nn::Model<T>& model, const Vector<T>& x, const Vector<T>& best,
+                     optim::Stepper<T>& stepper, const LoopState& loop) {
+  io::SafetensorsWriter w;
+  w.add("x", std::span<const T>(x.data(), static_cast<std::size_t>(x.size())), {x.size()});
+  if (best.size() > 0) w.add("train.best", std::span<const T>(best.data(), static_cast<std::size_t>(best.size())), {best.size()});
+  if (model.buffers().size() > 0)
+    w.add("buffers", std::span<const T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())),
+          {model.buffers().size()});
+  optim::save_state(stepper, w);
+  const std::vector<std::int64_t> counters{loop.epoch, loop.position, loop.steps, loop.processed,
+                                           loop.seen,  loop.best_epoch, loop.since_best};
+  w.add("train.counters", std::span<const std::int64_t>(counters), {std::int64_t(counters.size())});
+  const std::vector<double> sums{loop.loss_sum, loop.best_validation_loss};
+  w.add("train.sums", std::span<const double>(sums), {2});
+  const auto shuffle = as_int64(loop.shuffle), dropout = as_int64(loop.dropout);
+  w.add("train.shuffle_rng", std::span<const std::int64_t>(shuffle), {4});
+  w.add("train.dropout_rng", std::span<const std::int64_t>(dropout), {4});
+  const std::vector<std::int64_t> order(loop.order.begin(), loop.order.end());
+  w.add("train.order", std::span<const std::int64_t>(order), {std::int64_t(order.size())});
+  w.set_metadata("descent.checkpoint", "1");
+  w.set_metadata("descent.crc32", tensor_checksum(w.serialize(), path));
+  w.write(path);
+}
+
+template <class T>
+LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T>& x, Vector<T>& best,
+                          optim::Stepper<T>& stepper, Index rows) {
+  const auto file = io::SafetensorsFile::read(path);
+  const auto& meta = file.metadata();
+  const auto crc = meta.find("descent.crc32");
+  if (meta.find("descent.checkpoint") == meta.end() || crc == meta.end())
+    throw parse_error(path, 0, "not a descent training checkpoint (no descent.checkpoint and descent.crc32 metadata)");
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string actual = tensor_checksum(bytes, path);
+  if (actual != crc->second)
+    throw parse_error(path, 0, fmt::format("the checkpoint is damaged: its tensors' CRC-32 is {}, its metadata says {}",
+                                           actual, crc->second));
+  LoopState loop;
+  const auto counters = file.int64s("train.counters");
+  const auto sums = file.doubles("train.sums");
+  if (counters.size() != 7 || sums.size() != 2) throw parse_error(path, 0, "train.counters or train.sums has the wrong size");
+  const auto order = file.int64s("train.order");
+  if (static_cast<Index>(order.size()) != rows)
+    throw parse_error(path, 0, fmt::format("the checkpoint is for a training set of {} rows; this one has {}",
+                                           order.size(), rows));
+  loop.epoch = counters[0], loop.position = counters[1], loop.steps = counters[2], loop.processed = counters[3];
+  loop.seen = counters[4], loop.best_epoch = counters[5], loop.since_best = counters[6];
+  loop.loss_sum = sums[0], loop.best_validation_loss = sums[1];
+  loop.shuffle = as_state(file.int64s("train.shuffle_rng"));
+  loop.dropout = as_state(file.int64s("train.dropout_rng"));
+  loop.order.assign(order.begin(), order.end());
+  for (Index r : loop.order)
+    if (r < 0 || r >= rows) throw parse_error(path, 0, fmt::format("train.order holds row {} of {}", r, rows));
+  // Everything checked: now change the caller's state.
+  optim::load_state(stepper, file);
+  file.read_into("x", std::span<T>(x.data(), static_cast<std::size_t>(x.size())));
+  if (best.size() > 0 && file.contains("train.best"))
+    file.read_into("train.best", std::span<T>(best.data(), static_cast<std::size_t>(best.size())));
+  if (model.buffers().size() > 0)
+    file.read_into("buffers", std::span<T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())));
+  return loop;
+}
+
+}  // namespace
+
+// ---- The loop ---------------------------------------------------------------------
+
 template <class T>
 TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, const data::Dataset* validation,
                 optim::Stepper<T>& stepper, const TrainOptions& o, TrainCallback* callback) {
@@ -135,6 +247,7 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   require(o.batch_size >= 1, fmt::format("batch_size = {}, expected >= 1", o.batch_size));
   require(std::isfinite(o.lr) && o.lr >= 0, fmt::format("lr = {}, expected a finite value >= 0", o.lr));
   require(o.patience >= 0, fmt::format("patience = {}, expected >= 0", o.patience));
+  require(o.checkpoint_every >= 0, fmt::format("checkpoint_every = {}, expected >= 0", o.checkpoint_every));
   require(o.patience == 0 || validation != nullptr, "early stopping (patience > 0) needs a validation set");
   require(x.size() == model.num_parameters(),
           fmt::format("fit: {} parameters given, the model has {}", x.size(), model.num_parameters()));
@@ -151,24 +264,41 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
 
   // Everything a step touches is allocated here, once.
   Rng rng(o.seed ^ 0x9e3779b97f4a7c15ULL);  // a stream apart from the dropout masks'
-  std::vector<Index> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), Index(0));
   Vector<T> g(x.size()), previous(x.size());
   Vector<T> best = o.patience > 0 ? Vector<T>(x) : Vector<T>();
+  LoopState loop;
+  if (!o.resume.empty()) {
+    loop = load_checkpoint(o.resume, model, x, best, stepper, n);
+    rng.set_state(loop.shuffle);
+    objective.rng().set_state(loop.dropout);
+  } else {
+    loop.order.resize(static_cast<std::size_t>(n));
+    std::iota(loop.order.begin(), loop.order.end(), Index(0));
+  }
+  const auto checkpoint = [&] {
+    loop.shuffle = rng.state();
+    loop.dropout = objective.rng().state();
+    save_checkpoint(o.checkpoint, model, x, best, stepper, loop);
+  };
 
   TrainResult r;
+  r.steps = loop.steps;
+  r.best_epoch = loop.best_epoch;
+  r.best_validation_loss = loop.best_epoch > 0 ? loop.best_validation_loss : r.best_validation_loss;
   const auto start = Clock::now();
-  Index since_best = 0, processed = 0;
   bool stop = false;
-  for (Index epoch = 1; epoch <= o.epochs && !stop; ++epoch) {
+  for (; loop.epoch <= o.epochs && !stop; ++loop.epoch) {
+    const Index epoch = loop.epoch;
     const auto epoch_start = Clock::now();
-    data::shuffle(order, rng);
-    double loss_sum = 0;
-    Index seen = 0;
+    if (loop.position == 0) {
+      data::shuffle(loop.order, rng);
+      loop.loss_sum = 0;
+      loop.seen = 0;
+    }
     StepRecord step;
-    for (Index first = 0; first < n; first += batch) {
-      const Index count = std::min(batch, n - first);
-      const std::span<const Index> rows(order.data() + first, static_cast<std::size_t>(count));
+    for (; loop.position < n; loop.position += batch) {
+      const Index count = std::min(batch, n - loop.position);
+      const std::span<const Index> rows(loop.order.data() + loop.position, static_cast<std::size_t>(count));
       const T loss = objective.value_and_gradient(x, g, rows);
       const double gradient_norm = double(g.norm());
       step.lr = schedule.lr(o.lr, r.steps);
@@ -194,15 +324,22 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         break;
       }
       ++r.steps;
-      loss_sum += double(loss) * double(count);
-      seen += count;
-      processed += count;
+      loop.steps = r.steps;
+      loop.loss_sum += double(loss) * double(count);
+      loop.seen += count;
+      loop.processed += count;
       step.epoch = epoch;
       step.step = r.steps;
       step.loss = double(loss);
       step.gradient_norm = gradient_norm;
       step.update_norm = double((x - previous).norm());
       step.seconds = seconds_since(start);
+      if (!o.checkpoint.empty() && o.checkpoint_every > 0 && r.steps % o.checkpoint_every == 0 &&
+          loop.position + count < n) {
+        loop.position += count;  // the checkpoint resumes after this step
+        checkpoint();
+        loop.position -= count;
+      }
       if (callback && !callback->on_step(step)) {
         r.status = Status::stopped_by_callback;
         r.message = fmt::format("stopped by a callback at step {}", r.steps);
@@ -216,53 +353,60 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         break;
       }
     }
-    if (seen == 0) break;  // diverged on the first step of an epoch
+    if (stop || loop.seen == 0) break;
 
     // The epoch's record, validation and early stopping.
     EpochRecord e;
     e.epoch = epoch;
     e.steps = r.steps;
-    e.train_loss = loss_sum / double(seen);
+    e.train_loss = loop.loss_sum / double(loop.seen);
     e.gradient_norm = step.gradient_norm;
     e.update_norm = step.update_norm;
     e.lr = step.lr;
-    const double epoch_seconds = seconds_since(epoch_start);
-    e.samples_per_second = double(seen) / epoch_seconds;
+    e.samples_per_second = double(loop.seen) / seconds_since(epoch_start);
     if (validation) {
       const Evaluation v = evaluate(model, x, *validation, o.chunk_rows);
       e.validation_loss = v.loss;
       e.validation_accuracy = v.accuracy;
-      if (r.best_epoch == 0 || v.loss < r.best_validation_loss) {
-        r.best_epoch = epoch;
-        r.best_validation_loss = v.loss;
-        since_best = 0;
+      if (loop.best_epoch == 0 || v.loss < loop.best_validation_loss) {
+        loop.best_epoch = epoch;
+        loop.best_validation_loss = v.loss;
+        loop.since_best = 0;
         if (o.patience > 0) best = x;
       } else {
-        ++since_best;
+        ++loop.since_best;
       }
+      r.best_epoch = loop.best_epoch;
+      r.best_validation_loss = loop.best_validation_loss;
     }
     e.seconds = seconds_since(start);
     r.epochs = epoch;
     r.train_loss = e.train_loss;
     r.history.push_back(e);
-    if (stop) break;
+    loop.position = 0;  // the next epoch starts with its shuffle
     if (callback && !callback->on_epoch(e)) {
       r.status = Status::stopped_by_callback;
       r.message = fmt::format("stopped by a callback after epoch {}", epoch);
       break;
     }
-    if (o.patience > 0 && since_best >= o.patience) {
+    if (o.patience > 0 && loop.since_best >= o.patience) {
       x = best;
       r.status = Status::converged_value;
       r.message = fmt::format("early stopping: the validation loss did not improve for {} epochs; restored the "
                               "weights of epoch {} (validation loss {:.6g})",
-                              o.patience, r.best_epoch, r.best_validation_loss);
+                              o.patience, loop.best_epoch, loop.best_validation_loss);
       break;
+    }
+    if (!o.checkpoint.empty()) {  // the run goes on: resuming starts the next epoch
+      ++loop.epoch;
+      checkpoint();
+      --loop.epoch;
     }
   }
   r.seconds = seconds_since(start);
-  r.samples_per_second = r.seconds > 0 ? double(processed) / r.seconds : 0;
-  if (r.message.empty()) r.message = fmt::format("trained {} epochs ({} steps)", r.epochs, r.steps);
+  r.samples_per_second = r.seconds > 0 ? double(loop.processed) / r.seconds : 0;
+  if (r.message.empty())
+    r.message = fmt::format("trained {} epoch{} ({} steps)", r.epochs, r.epochs == 1 ? "" : "s", r.steps);
   return r;
 }
 

@@ -213,3 +213,49 @@ TEST_F(TrainCli, EvaluateReproducesTheTestFiguresOfASavedModel) {
 }
 
 }  // namespace
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace {
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(TrainCli, ARunKilledMidEpochResumesFromItsCheckpointBitForBit) {
+  const auto data = blobs(3000);
+  const std::string common = "train --data " + data + " --model mlp:2-32-32-2 --optimizer adam --lr 0.01 --epochs 3 "
+                             "--batch-size 4 --seed 5 --threads 1 --val-fraction 0.1 --json";
+  const auto straight = (dir_ / "straight.safetensors").string();
+  ASSERT_EQ(descent_cli(common + " --save " + straight).status, 0);
+
+  // The same run, killed with SIGKILL once it has written a checkpoint.
+  const auto checkpoint = (dir_ / "ckpt.safetensors").string(), pid_file = (dir_ / "pid").string();
+  const std::string background = std::string(DESCENT_CLI) + " " + common + " --checkpoint " + checkpoint +
+                                 " --checkpoint-every 50 >/dev/null 2>&1 & echo $! > " + pid_file;
+  ASSERT_EQ(std::system(background.c_str()), 0);
+  for (int i = 0; i < 2000 && !std::filesystem::exists(checkpoint); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(std::filesystem::exists(checkpoint));
+  const pid_t pid = std::stoi(read_bytes(pid_file));
+  ::kill(pid, SIGKILL);
+  for (int i = 0; i < 400 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+  const auto resumed = (dir_ / "resumed.safetensors").string();
+  const auto r = descent_cli(common + " --resume " + checkpoint + " --save " + resumed);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto a = descent::io::SafetensorsFile::read(straight), b = descent::io::SafetensorsFile::read(resumed);
+  for (const auto& name : a.names()) {
+    const auto x = a.raw(name), y = b.raw(name);
+    EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end())) << name;
+  }
+  EXPECT_EQ(descent_cli(common + " --resume " + data).status, 2);  // not a checkpoint
+  EXPECT_EQ(descent_cli(common + " --checkpoint-every 5").status, 2);  // needs --checkpoint
+}
+
+}  // namespace

@@ -162,3 +162,89 @@ TEST(Fit, RejectsDataThatDoesNotFitTheModel) {
 
 }  // namespace
 }  // namespace descent::train
+
+#include <filesystem>
+#include <fstream>
+
+#include "descent/train/checkpoint.hpp"
+#include "support/temp_dir.hpp"
+
+namespace descent::train {
+namespace {
+
+// A network with dropout, so that the dropout stream must resume too.
+nn::Model<float> dropout_net() {
+  auto net = std::make_unique<nn::Sequential<float>>();
+  net->add<nn::Linear<float>>(2, 16);
+  net->add<nn::ReLU<float>>();
+  net->add<nn::Dropout<float>>(0.3);
+  net->add<nn::Linear<float>>(16, 2);
+  return nn::Model<float>(std::move(net), nn::Shape{2}, nn::Loss{.kind = nn::LossKind::cross_entropy});
+}
+
+class Checkpoints : public descent::testing::TempDirTest {
+ protected:
+  // Trains from scratch (or from `resume`) with Adam; returns the weights.
+  Vector<float> run(const TrainOptions& o, TrainCallback* callback = nullptr) {
+    auto model = dropout_net();
+    Vector<float> x(model.num_parameters());
+    model.initialize(x, 5);
+    auto adam = optim::make_stepper<float>("adam", model.layout(), x);
+    fit(model, x, data_, &validation_, *adam, o, callback);
+    return x;
+  }
+  TrainOptions options(Index epochs) const {
+    return {.epochs = epochs, .batch_size = 7, .lr = 0.01, .patience = 10, .seed = 3};
+  }
+  data::Dataset data_ = blobs(50, 1), validation_ = blobs(20, 2);
+};
+
+TEST_F(Checkpoints, StoppingAfterAnEpochAndResumingGivesBitIdenticalWeights) {
+  const Vector<float> straight = run(options(4));
+  TrainOptions first = options(2);
+  first.checkpoint = (dir_ / "ckpt.safetensors").string();
+  run(first);
+  TrainOptions rest = options(4);
+  rest.resume = first.checkpoint;
+  EXPECT_EQ(run(rest), straight);
+}
+
+TEST_F(Checkpoints, ResumingFromTheMiddleOfAnEpochGivesBitIdenticalWeights) {
+  const Vector<float> straight = run(options(4));
+  struct KillAtStep : TrainCallback {
+    bool on_step(const StepRecord& s) override { return s.step < 12; }  // "killed" after step 12
+  } kill;
+  TrainOptions interrupted = options(4);
+  interrupted.checkpoint = (dir_ / "ckpt.safetensors").string();
+  interrupted.checkpoint_every = 5;  // the last checkpoint is after step 10, in epoch 2
+  run(interrupted, &kill);
+  TrainOptions rest = options(4);
+  rest.resume = interrupted.checkpoint;
+  EXPECT_EQ(run(rest), straight);
+}
+
+TEST_F(Checkpoints, ADamagedCheckpointIsRefused) {
+  TrainOptions o = options(1);
+  o.checkpoint = (dir_ / "ckpt.safetensors").string();
+  run(o);
+  std::string bytes;
+  {
+    std::ifstream in(o.checkpoint, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  bytes[bytes.size() - 3] ^= 0x40;  // a bit of the last tensor
+  std::ofstream(o.checkpoint, std::ios::binary) << bytes;
+  TrainOptions rest = options(2);
+  rest.resume = o.checkpoint;
+  try {
+    run(rest);
+    ADD_FAILURE() << "a damaged checkpoint was accepted";
+  } catch (const parse_error& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged"), std::string::npos) << e.what();
+  }
+  rest.resume = (dir_ / "missing.safetensors").string();
+  EXPECT_THROW(run(rest), std::runtime_error);  // the OS's reason, naming the file
+}
+
+}  // namespace
+}  // namespace descent::train

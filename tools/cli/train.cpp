@@ -49,7 +49,8 @@ struct Flags {
   Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000;
   std::uint64_t seed = 0;
   int threads = 0;
-  std::string log, save;
+  std::string log, save, checkpoint, resume;
+  Index checkpoint_every = 0;
   bool json = false;
 };
 
@@ -284,7 +285,13 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
   JsonLog log(f.log);
   log.write(configuration(f, threads));
   const auto solver = parse_method(f.optimizer);
-  nlohmann::json summary{{"model", spec}, {"optimizer", f.optimizer}, {"parameters", model.num_parameters()}};
+  nlohmann::json summary{{"model", spec},
+                         {"optimizer", f.optimizer},
+                         {"parameters", model.num_parameters()},
+                         {"threads", threads},
+                         {"train_rows", sets.train.rows},
+                         {"validation_rows", sets.validation.rows},
+                         {"test_rows", sets.test.rows}};
   if (!f.json)
     fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train.rows,
                sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
@@ -297,6 +304,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     summary["status"] = std::string(to_string(r.status));
     summary["message"] = r.message;
     summary["iterations"] = r.iterations;
+    summary["gradient_evaluations"] = r.gradient_evaluations;
     summary["train_loss"] = double(r.value);
     summary["gradient_norm"] = double(r.gradient_norm);
     summary["seconds"] = r.seconds;
@@ -321,7 +329,10 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
                                       .schedule = f.schedule,
                                       .patience = f.early_stopping,
                                       .l2 = f.l2,
-                                      .seed = f.seed};
+                                      .seed = f.seed,
+                                      .checkpoint = f.checkpoint,
+                                      .checkpoint_every = f.checkpoint_every,
+                                      .resume = f.resume};
     const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, *stepper,
                               options, &progress);
     summary["status"] = std::string(to_string(r.status));
@@ -370,7 +381,12 @@ int run_train(const Flags& f) {
   if (!(f.lr >= 0) || !std::isfinite(f.lr)) throw usage_error(fmt::format("--lr must be >= 0; got {}", f.lr));
   if (!(f.l2 >= 0)) throw usage_error(fmt::format("--l2 must be >= 0; got {}", f.l2));
   if (f.threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", f.threads));
+  if (f.checkpoint_every < 0)
+    throw usage_error(fmt::format("--checkpoint-every must be >= 0; got {}", f.checkpoint_every));
+  if (f.checkpoint_every > 0 && f.checkpoint.empty()) throw usage_error("--checkpoint-every needs --checkpoint FILE");
   const bool solver = parse_method(f.optimizer).has_value();
+  if (solver && !(f.checkpoint.empty() && f.resume.empty()))
+    throw usage_error("--checkpoint and --resume are for the steppers; a full-batch solver runs to the end");
   if (!solver && !optim::is_stepper_name(f.optimizer))
     throw usage_error(fmt::format("unknown optimizer '{}'; steppers: {}; full-batch solvers: {}", f.optimizer,
                                   fmt::join(optim::stepper_names(), ", "), method_names()));
@@ -519,6 +535,10 @@ void add_train(CLI::App& app) {
   cmd->add_option("--threads", f->threads, "Threads (default: OMP_NUM_THREADS or all cores)");
   cmd->add_option("--log", f->log, "Write a JSON Lines log: the configuration, then one line per epoch");
   cmd->add_option("--save", f->save, "Write the trained weights as safetensors");
+  cmd->add_option("--checkpoint", f->checkpoint,
+                  "Write a checkpoint (weights, optimizer state, generators, position) after every epoch");
+  cmd->add_option("--checkpoint-every", f->checkpoint_every, "Also every this many steps");
+  cmd->add_option("--resume", f->resume, "Continue the run this checkpoint was written by (same flags)");
   cmd->add_flag("--json", f->json, "Print one JSON summary");
   cmd->callback([f] {
     const int status = run_train(*f);

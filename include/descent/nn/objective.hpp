@@ -57,6 +57,8 @@ class ModelObjective {
 
   // The tape, for tests that count what a pass allocates.
   const Tape<T>& tape() const { return tape_; }
+  // The dropout stream, saved and restored with a checkpoint.
+  Rng& rng() { return rng_; }
 
  private:
   // Mean loss over rows [first, first + count) or the listed rows; adds

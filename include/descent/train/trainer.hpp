@@ -40,6 +40,13 @@ struct TrainOptions {
   std::uint64_t seed = 0;     // shuffling and dropout
   double time_limit = std::numeric_limits<double>::infinity();  // seconds
   Index chunk_rows = 4096;    // rows per forward pass when evaluating
+  // Checkpoints (checkpoint.hpp): written to `checkpoint` at the end of
+  // every epoch and every `checkpoint_every` steps (0: epochs only), each
+  // atomically. `resume` continues the run a checkpoint was taken from:
+  // the result is bit for bit the run that was never interrupted.
+  std::string checkpoint;
+  Index checkpoint_every = 0;  // >= 0
+  std::string resume;
 };
 
 // One optimizer step, for callbacks and logs.
@@ -76,7 +83,10 @@ class TrainCallback {
 };
 
 struct TrainResult {
-  Status status = Status::max_iterations;  // max_iterations: all epochs ran
+  // max_iterations: every epoch ran (the run's iteration limit is its
+  // epochs); converged_value: early stopping; diverged; stopped_by_callback;
+  // time_limit.
+  Status status = Status::max_iterations;
   std::string message;
   Index epochs = 0;
   Index steps = 0;

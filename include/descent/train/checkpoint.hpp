@@ -1,0 +1,41 @@
+// Checkpoints: everything a training run needs to continue bit for bit.
+//
+// A safetensors file (readable from Python) holding the parameters
+// ("x"), the model's buffers, the optimizer's state ("optim.*"), the
+// shuffle and dropout generators, the current epoch's order of rows and
+// the position in it, the running sums of the epoch, and the early-stopping
+// bookkeeping. Its metadata carries a CRC-32 of every tensor's bytes; a file
+// whose tensors do not match it is refused as damaged. Files are written
+// atomically (a temporary file, fsync, rename), so a run killed at any
+// moment leaves the previous checkpoint intact.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "descent/core/random.hpp"
+#include "descent/core/types.hpp"
+
+namespace descent::train {
+
+// The loop's own state, beside the model's and the optimizer's.
+struct LoopState {
+  Index epoch = 1;     // the epoch in progress (1-based)
+  Index position = 0;  // rows of it done; 0: its shuffle is still to come
+  Index steps = 0;
+  Index processed = 0;
+  Index seen = 0;  // rows of this epoch, for its mean loss
+  double loss_sum = 0;
+  Index best_epoch = 0;
+  double best_validation_loss = 0;
+  Index since_best = 0;
+  Rng::State shuffle{}, dropout{};
+  std::vector<Index> order;
+};
+
+// The CRC-32 of every tensor's bytes, in name order, as 8 hex digits.
+std::string tensor_checksum(const std::string& serialized_safetensors, const std::string& name_for_errors);
+
+}  // namespace descent::train
