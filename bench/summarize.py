@@ -61,6 +61,27 @@ def load_runs(path):
     return runs, machine
 
 
+def results_args(doc, results_name, runner):
+    """(args, runs, machine) of a summarize_*.py command line: a results file
+    written by bench/RUNNER, and --markdown."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("jsonl", help=f"{results_name} written by bench/{runner}")
+    ap.add_argument("--markdown", action="store_true", help="Markdown tables, for docs/benchmarks.md")
+    args = ap.parse_args()
+    try:
+        runs, machine = load_runs(args.jsonl)
+    except OSError as e:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {e}")
+    return args, runs, machine
+
+
+def print_warnings(warnings):
+    if warnings:
+        print("WARNINGS:")
+        for w in warnings:
+            print(f"  {w}")
+
+
 def by_n(results_dir, prefix):
     """[(n, malloc, report)] sorted by n, the default allocator first."""
     files = glob.glob(os.path.join(results_dir, f"{prefix}_*.json"))
@@ -160,10 +181,7 @@ def main():
         print(table(["library", "method", "solved"], rows, args.markdown))
         print()
 
-    if warnings:
-        print("WARNINGS:")
-        for w in warnings:
-            print(f"  {w}")
+    print_warnings(warnings)
 
 
 if __name__ == "__main__":

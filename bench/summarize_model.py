@@ -40,12 +40,10 @@ close together, so drifts in the machine's speed cancel), or ratios of the
 medians where the repeats do not pair up.
 """
 
-import argparse
 import statistics
-import sys
 from collections import defaultdict
 
-from summarize import load_runs, spread, table  # bench/summarize.py, beside this script
+from summarize import print_warnings, results_args, spread, table  # bench/summarize.py, beside this script
 
 MLP = "mlp:784-256-128-10"
 LENET = "cnn:lenet"
@@ -101,14 +99,7 @@ def number(value, digits, suffix=""):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("jsonl", help="model.jsonl written by bench/run_model.sh")
-    ap.add_argument("--markdown", action="store_true", help="Markdown tables, for docs/benchmarks.md")
-    args = ap.parse_args()
-    try:
-        runs, machine = load_runs(args.jsonl)
-    except OSError as e:
-        sys.exit(f"summarize_model.py: {e}")
+    args, runs, machine = results_args(__doc__, "model.jsonl", "run_model.sh")
 
     warnings = []
     threads_of = lambda r: int(r.get("requested_threads", r["threads"]))
@@ -193,10 +184,7 @@ def main():
     if not mlp_rows and not lenet_rows:
         print("no runs")
     print()
-    if warnings:
-        print("WARNINGS:")
-        for w in warnings:
-            print(f"  {w}")
+    print_warnings(warnings)
 
 
 if __name__ == "__main__":

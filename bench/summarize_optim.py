@@ -22,12 +22,10 @@ one after the other, so drifts in the machine's speed cancel), or ratios of
 the medians where the repeats do not pair up.
 """
 
-import argparse
 import statistics
-import sys
 from collections import defaultdict
 
-from summarize import load_runs, size, spread, table  # bench/summarize.py, beside this script
+from summarize import print_warnings, results_args, size, spread, table  # bench/summarize.py, beside this script
 
 FUSED_TARGET = 0.90
 TORCH_TARGET = 5.0
@@ -53,14 +51,7 @@ def verdict(ratio, target, digits):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("jsonl", help="optim.jsonl written by bench/run_optim.sh")
-    ap.add_argument("--markdown", action="store_true", help="a Markdown table, for docs/benchmarks.md")
-    args = ap.parse_args()
-    try:
-        runs, machine = load_runs(args.jsonl)
-    except OSError as e:
-        sys.exit(f"summarize_optim.py: {e}")
+    args, runs, machine = results_args(__doc__, "optim.jsonl", "run_optim.sh")
 
     groups = defaultdict(lambda: defaultdict(list))  # (optimizer, size, threads) -> side -> runs
     warnings = []
@@ -121,10 +112,7 @@ def main():
                  f"descent / fused (>= {FUSED_TARGET:.2f})", "torch steps/s", "descent steps/s",
                  f"descent / torch (>= {TORCH_TARGET:g})", "triad GB/s"], rows, args.markdown))
     print()
-    if warnings:
-        print("WARNINGS:")
-        for w in warnings:
-            print(f"  {w}")
+    print_warnings(warnings)
 
 
 if __name__ == "__main__":

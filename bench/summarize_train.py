@@ -33,12 +33,10 @@ subset (QUICK=1) are summarized all the same, with a warning: their
 accuracies and losses do not answer the targets.
 """
 
-import argparse
 import statistics
-import sys
 from collections import defaultdict
 
-from summarize import load_runs, spread, table  # bench/summarize.py, beside this script
+from summarize import print_warnings, results_args, spread, table  # bench/summarize.py, beside this script
 from summarize_model import number, paired  # bench/summarize_model.py
 
 SPEEDUP_TARGET = 4.0        # mlp: descent / torch samples per second, at least
@@ -99,14 +97,7 @@ def solver_row(label, rs):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("jsonl", help="train.jsonl written by bench/run_train.sh")
-    ap.add_argument("--markdown", action="store_true", help="Markdown tables, for docs/benchmarks.md")
-    args = ap.parse_args()
-    try:
-        runs, machine = load_runs(args.jsonl)
-    except OSError as e:
-        sys.exit(f"summarize_train.py: {e}")
+    args, runs, machine = results_args(__doc__, "train.jsonl", "run_train.sh")
 
     benches = defaultdict(lambda: defaultdict(list))  # bench -> side -> runs
     for r in runs:
@@ -213,10 +204,7 @@ def main():
     if not runs:
         print("no runs")
     print()
-    if warnings:
-        print("WARNINGS:")
-        for w in warnings:
-            print(f"  {w}")
+    print_warnings(warnings)
 
 
 if __name__ == "__main__":

@@ -11,26 +11,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/cli_run.hpp"
+
 namespace {
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Run descent(const std::string& args) {
-  const std::string command = std::string(DESCENT_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  const int raw = pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
+using descent::testing::run_cli;
 
 TEST(MinimizeCli, JsonReportsEveryRequiredField) {
-  auto r = descent("minimize --problem rosenbrock --method lbfgs --json");
+  auto r = run_cli("minimize --problem rosenbrock --method lbfgs --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   for (const char* field : {"problem", "method", "n", "f", "gradient_norm", "iterations", "function_evaluations",
@@ -45,7 +33,7 @@ TEST(MinimizeCli, JsonReportsEveryRequiredField) {
 }
 
 TEST(MinimizeCli, SeveralMethodsGiveAnArray) {
-  auto r = descent("minimize --problem beale --method bfgs --method dogleg --json");
+  auto r = run_cli("minimize --problem beale --method bfgs --method dogleg --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j.is_array());
@@ -54,7 +42,7 @@ TEST(MinimizeCli, SeveralMethodsGiveAnArray) {
 }
 
 TEST(MinimizeCli, OmitsXForLargeProblemsAndHonoursDimAndScale) {
-  auto r = descent("minimize --problem extended_rosenbrock --dim 2000 --x0-scale 0.5 --method lbfgs --json");
+  auto r = run_cli("minimize --problem extended_rosenbrock --dim 2000 --x0-scale 0.5 --method lbfgs --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["n"], 2000);
@@ -62,7 +50,7 @@ TEST(MinimizeCli, OmitsXForLargeProblemsAndHonoursDimAndScale) {
 }
 
 TEST(MinimizeCli, TextOutputHasAnIterationLogAndASummary) {
-  auto r = descent("minimize --problem rosenbrock --method newton");
+  auto r = run_cli("minimize --problem rosenbrock --method newton");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("iter"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("converged_gradient"), std::string::npos) << r.out;
@@ -70,47 +58,47 @@ TEST(MinimizeCli, TextOutputHasAnIterationLogAndASummary) {
 }
 
 TEST(MinimizeCli, UnknownProblemIsAUsageErrorListingTheKnownOnes) {
-  auto r = descent("minimize --problem rosenbrok --method lbfgs");
+  auto r = run_cli("minimize --problem rosenbrok --method lbfgs");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("unknown problem 'rosenbrok'"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("chebyquad"), std::string::npos) << r.out;
 }
 
 TEST(MinimizeCli, UnknownMethodIsAUsageError) {
-  auto r = descent("minimize --problem rosenbrock --method lbgfs");
+  auto r = run_cli("minimize --problem rosenbrock --method lbgfs");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("unknown method 'lbgfs'"), std::string::npos) << r.out;
 }
 
 TEST(MinimizeCli, BadDimensionsAreUsageErrors) {
-  auto negative = descent("minimize --problem quadratic --dim -3 --method lbfgs");
+  auto negative = run_cli("minimize --problem quadratic --dim -3 --method lbfgs");
   EXPECT_EQ(negative.status, 2) << negative.out;
-  auto fixed = descent("minimize --problem rosenbrock --dim 3 --method lbfgs");
+  auto fixed = run_cli("minimize --problem rosenbrock --dim 3 --method lbfgs");
   EXPECT_EQ(fixed.status, 2);
   EXPECT_NE(fixed.out.find("fixed dimension 2"), std::string::npos) << fixed.out;
-  auto huge = descent("minimize --problem quadratic --dim 100000000000 --method lbfgs");
+  auto huge = run_cli("minimize --problem quadratic --dim 100000000000 --method lbfgs");
   EXPECT_EQ(huge.status, 2);
   EXPECT_NE(huge.out.find("too large"), std::string::npos) << huge.out;
-  auto dense = descent("minimize --problem quadratic --dim 10000000 --method newton");
+  auto dense = run_cli("minimize --problem quadratic --dim 10000000 --method newton");
   EXPECT_EQ(dense.status, 2);
   EXPECT_NE(dense.out.find("GiB"), std::string::npos) << dense.out;
-  auto odd = descent("minimize --problem extended_rosenbrock --dim 7 --method lbfgs");
+  auto odd = run_cli("minimize --problem extended_rosenbrock --dim 7 --method lbfgs");
   EXPECT_EQ(odd.status, 2) << odd.out;
 }
 
 TEST(MinimizeCli, MissingOrConflictingChoicesAreUsageErrors) {
-  EXPECT_EQ(descent("minimize --method lbfgs").status, 2);
-  EXPECT_EQ(descent("minimize --problem rosenbrock").status, 2);
-  EXPECT_EQ(descent("minimize --problem rosenbrock --suite mgh --method lbfgs").status, 2);
-  EXPECT_EQ(descent("minimize --problem rosenbrock --method lbfgs --gtol -1").status, 2);
-  EXPECT_EQ(descent("minimize --problem rosenbrock --method lbfgs --max-iter abc").status, 2);
-  EXPECT_EQ(descent("frobnicate").status, 2);
+  EXPECT_EQ(run_cli("minimize --method lbfgs").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem rosenbrock").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem rosenbrock --suite mgh --method lbfgs").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem rosenbrock --method lbfgs --gtol -1").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem rosenbrock --method lbfgs --max-iter abc").status, 2);
+  EXPECT_EQ(run_cli("frobnicate").status, 2);
 }
 
 TEST(MinimizeCli, PlotWritesAnSvgForTwoDimensionalProblems) {
   const auto path = std::filesystem::temp_directory_path() / "descent_cli_plot_test.svg";
   std::filesystem::remove(path);
-  auto r = descent("minimize --problem rosenbrock --method lbfgs --method gd-armijo --quiet --plot " + path.string());
+  auto r = run_cli("minimize --problem rosenbrock --method lbfgs --method gd-armijo --quiet --plot " + path.string());
   ASSERT_EQ(r.status, 0) << r.out;
   std::ifstream in(path);
   std::stringstream svg;
@@ -120,7 +108,7 @@ TEST(MinimizeCli, PlotWritesAnSvgForTwoDimensionalProblems) {
   EXPECT_NE(svg.str().find("gd-armijo"), std::string::npos);
   std::filesystem::remove(path);
 
-  auto wrong = descent("minimize --problem wood --method lbfgs --plot " + path.string());
+  auto wrong = run_cli("minimize --problem wood --method lbfgs --plot " + path.string());
   EXPECT_EQ(wrong.status, 2);
   EXPECT_NE(wrong.out.find("two-dimensional"), std::string::npos) << wrong.out;
 }
@@ -128,7 +116,7 @@ TEST(MinimizeCli, PlotWritesAnSvgForTwoDimensionalProblems) {
 TEST(MinimizeCli, SuiteRunsAllThirtyFiveProblemsAndWritesAProfile) {
   const auto path = std::filesystem::temp_directory_path() / "descent_cli_profile_test.svg";
   std::filesystem::remove(path);
-  auto r = descent("minimize --suite mgh --method lbfgs --method trust-region --json --profile " + path.string());
+  auto r = run_cli("minimize --suite mgh --method lbfgs --method trust-region --json --profile " + path.string());
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 70u);
@@ -137,10 +125,10 @@ TEST(MinimizeCli, SuiteRunsAllThirtyFiveProblemsAndWritesAProfile) {
 }
 
 TEST(MinimizeCli, VersionAndHelp) {
-  auto v = descent("--version");
+  auto v = run_cli("--version");
   EXPECT_EQ(v.status, 0);
   EXPECT_NE(v.out.find("descent 0."), std::string::npos) << v.out;
-  auto h = descent("minimize --help");
+  auto h = run_cli("minimize --help");
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("--x0-scale"), std::string::npos);
 }
@@ -148,7 +136,7 @@ TEST(MinimizeCli, VersionAndHelp) {
 }  // namespace
 
 TEST(MinimizeCli, AStepperTakesExactlyMaxIterStepsFromTheStandardStart) {
-  auto r = descent("minimize --problem quadratic --dim 10 --method adam --lr 0.01 --max-iter 100 --gtol 0 --json");
+  auto r = run_cli("minimize --problem quadratic --dim 10 --method adam --lr 0.01 --max-iter 100 --gtol 0 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["method"], "adam");
@@ -161,25 +149,25 @@ TEST(MinimizeCli, AStepperTakesExactlyMaxIterStepsFromTheStandardStart) {
 }
 
 TEST(MinimizeCli, StepperHyperparametersSchedulesAndLookahead) {
-  auto r = descent(
+  auto r = run_cli(
       "minimize --problem rosenbrock --method nesterov --momentum 0.8 --lr 1e-3 --schedule warmup:10+cosine "
       "--lookahead 5,0.5 --clip-norm 10 --max-iter 300 --gtol 0 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["iterations"], 300);
   EXPECT_LT(j["f"].get<double>(), 24.2);  // below f(x0)
-  auto bad = descent("minimize --problem rosenbrock --method adam --momentum 0.9");
+  auto bad = run_cli("minimize --problem rosenbrock --method adam --momentum 0.9");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.out.find("beta1"), std::string::npos) << bad.out;
-  auto bad_schedule = descent("minimize --problem rosenbrock --method adam --schedule cosinus");
+  auto bad_schedule = run_cli("minimize --problem rosenbrock --method adam --schedule cosinus");
   EXPECT_EQ(bad_schedule.status, 2);
   EXPECT_NE(bad_schedule.out.find("cosinus"), std::string::npos) << bad_schedule.out;
-  auto bad_hp = descent("minimize --problem rosenbrock --method adam --hp beta2");
+  auto bad_hp = run_cli("minimize --problem rosenbrock --method adam --hp beta2");
   EXPECT_EQ(bad_hp.status, 2);
 }
 
 TEST(BenchCli, StepReportsTheRequiredFields) {
-  auto r = descent("bench step --optimizer adamw --size 20000 --threads 1 --seconds 0.05 --json");
+  auto r = run_cli("bench step --optimizer adamw --size 20000 --threads 1 --seconds 0.05 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   for (const char* field : {"optimizer", "size", "threads", "seconds_per_step", "bytes_per_step", "gbps", "triad_gbps"})
@@ -188,14 +176,14 @@ TEST(BenchCli, StepReportsTheRequiredFields) {
   EXPECT_EQ(j["threads"], 1);
   EXPECT_DOUBLE_EQ(j["bytes_per_step"].get<double>(), 20000.0 * 7 * 4);
   EXPECT_GT(j["gbps"].get<double>(), 0.0);
-  EXPECT_EQ(descent("bench step --optimizer nope --size 10").status, 2);
-  EXPECT_EQ(descent("bench step --optimizer adam --size 0").status, 2);
-  EXPECT_EQ(descent("bench step --optimizer adam --size 100000000000000").status, 2);
+  EXPECT_EQ(run_cli("bench step --optimizer nope --size 10").status, 2);
+  EXPECT_EQ(run_cli("bench step --optimizer adam --size 0").status, 2);
+  EXPECT_EQ(run_cli("bench step --optimizer adam --size 100000000000000").status, 2);
 }
 
 TEST(BenchCli, ModelReportsTheRequiredFields) {
   for (const char* spec : {"mlp:20-16-4", "cnn:lenet", "logistic:8", "linear:5-2"}) {
-    auto r = descent(std::string("bench model --model ") + spec +
+    auto r = run_cli(std::string("bench model --model ") + spec +
                      " --batch-size 8 --optimizer adam --threads 1 --seconds 0.05 --json");
     ASSERT_EQ(r.status, 0) << r.out;
     auto j = nlohmann::json::parse(r.out);
@@ -207,16 +195,16 @@ TEST(BenchCli, ModelReportsTheRequiredFields) {
     EXPECT_GT(j["ms_per_batch"].get<double>(), 0);
     EXPECT_NEAR(j["samples_per_second"].get<double>(), 8 / (j["ms_per_batch"].get<double>() / 1e3), 1e-6 * 8e3);
   }
-  auto text = descent("bench model --model mlp:10-3 --batch-size 4 --seconds 0.05");
+  auto text = run_cli("bench model --model mlp:10-3 --batch-size 4 --seconds 0.05");
   ASSERT_EQ(text.status, 0) << text.out;
   EXPECT_NE(text.out.find("ms per batch"), std::string::npos) << text.out;
 }
 
 TEST(BenchCli, ModelRejectsBadSpecsAndSizes) {
-  auto r = descent("bench model --model mlp:784");
+  auto r = run_cli("bench model --model mlp:784");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("mlp:784"), std::string::npos) << r.out;
-  EXPECT_EQ(descent("bench model --model cnn:resnet").status, 2);
-  EXPECT_EQ(descent("bench model --batch-size 0").status, 2);
-  EXPECT_EQ(descent("bench model --optimizer nope").status, 2);
+  EXPECT_EQ(run_cli("bench model --model cnn:resnet").status, 2);
+  EXPECT_EQ(run_cli("bench model --batch-size 0").status, 2);
+  EXPECT_EQ(run_cli("bench model --optimizer nope").status, 2);
 }

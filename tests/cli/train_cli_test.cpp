@@ -10,27 +10,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/cli_run.hpp"
+
 #include "descent/core/random.hpp"
 #include "descent/io/safetensors.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Run descent_cli(const std::string& args) {
-  const std::string command = std::string(DESCENT_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  const int raw = pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
-}
+using descent::testing::run_cli;
+auto descent_cli(const std::string& args) { return run_cli(args); }
 
 class TrainCli : public descent::testing::TempDirTest {
  protected:

@@ -1,0 +1,29 @@
+// Runs the descent command-line tool as a user would, for the CLI tests.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace descent::testing {
+
+struct CliRun {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+// `descent ARGS` through the shell (DESCENT_CLI is the binary's path).
+inline CliRun run_cli(const std::string& args) {
+  const std::string command = std::string(DESCENT_CLI) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+}  // namespace descent::testing
