@@ -131,6 +131,8 @@ TEST_F(TrainCli, BadArgumentsAndFilesAreUsageErrors) {
   EXPECT_EQ(descent_cli("train --data " + data + " --model mlp:5-3-2").status, 2);  // 2 features, not 5
   EXPECT_EQ(descent_cli("train --data " + data + " --model logistic --loss nope").status, 2);
   EXPECT_EQ(descent_cli("train --data " + data + " --model logistic --epochs 0").status, 2);
+  EXPECT_EQ(descent_cli("train --data " + data + " --model logistic --time-limit 0").status, 2);
+  EXPECT_EQ(descent_cli("train --data " + data + " --model logistic --optimizer lbfgs --checkpoint c.ckpt").status, 2);
   const auto missing = descent_cli("train --data " + (dir_ / "none.csv").string() + " --model logistic");
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.out.find("none.csv"), std::string::npos) << missing.out;

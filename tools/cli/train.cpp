@@ -45,6 +45,7 @@ struct Flags {
   std::string data, test, label_column, model, loss, optimizer = "adam", schedule;
   bool standardize = false, impute = false;
   double lr = 1e-3, l2 = 0, val_fraction = 0, gtol = 1e-6;
+  std::optional<double> time_limit;
   StepperFlags stepper;
   Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000;
   std::uint64_t seed = 0;
@@ -236,6 +237,10 @@ nlohmann::json configuration(const Flags& f, int threads) {
           {"val_fraction", f.val_fraction},
           {"early_stopping", f.early_stopping},
           {"gtol", f.gtol},
+          {"time_limit", f.time_limit ? nlohmann::json(*f.time_limit) : nlohmann::json(nullptr)},
+          {"checkpoint", f.checkpoint},
+          {"checkpoint_every", f.checkpoint_every},
+          {"resume", f.resume},
           {"max_iter", f.max_iter},
           {"seed", f.seed},
           {"threads", threads},
@@ -300,6 +305,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     MinimizeOptions options;
     options.stop.gradient_tolerance = f.gtol;
     options.stop.max_iterations = f.max_iter;
+    if (f.time_limit) options.stop.time_limit = *f.time_limit;
     const auto r = train::fit_full_batch(model, x, sets.train, *solver, options, f.l2, &solver_log);
     summary["status"] = std::string(to_string(r.status));
     summary["message"] = r.message;
@@ -330,6 +336,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
                                       .patience = f.early_stopping,
                                       .l2 = f.l2,
                                       .seed = f.seed,
+                                      .time_limit = f.time_limit.value_or(std::numeric_limits<double>::infinity()),
                                       .checkpoint = f.checkpoint,
                                       .checkpoint_every = f.checkpoint_every,
                                       .resume = f.resume};
@@ -381,6 +388,8 @@ int run_train(const Flags& f) {
   if (!(f.lr >= 0) || !std::isfinite(f.lr)) throw usage_error(fmt::format("--lr must be >= 0; got {}", f.lr));
   if (!(f.l2 >= 0)) throw usage_error(fmt::format("--l2 must be >= 0; got {}", f.l2));
   if (f.threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", f.threads));
+  if (f.time_limit && !(*f.time_limit > 0))
+    throw usage_error(fmt::format("--time-limit must be > 0 seconds; got {}", *f.time_limit));
   if (f.checkpoint_every < 0)
     throw usage_error(fmt::format("--checkpoint-every must be >= 0; got {}", f.checkpoint_every));
   if (f.checkpoint_every > 0 && f.checkpoint.empty()) throw usage_error("--checkpoint-every needs --checkpoint FILE");
@@ -530,6 +539,7 @@ void add_train(CLI::App& app) {
                   "Stop after this many epochs without a better validation loss, restoring the best weights");
   cmd->add_option("--gtol", f->gtol, "Full-batch solvers: stop when |g| <= gtol")->capture_default_str();
   cmd->add_option("--max-iter", f->max_iter, "Full-batch solvers: iteration limit")->capture_default_str();
+  cmd->add_option("--time-limit", f->time_limit, "Stop after this many seconds (status time_limit)");
   cmd->add_option("--seed", f->seed, "Seed of the initialization, splits, shuffles and dropout")
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "Threads (default: OMP_NUM_THREADS or all cores)");
