@@ -4,8 +4,8 @@
 //   descent plot adam.jsonl sgd.jsonl lbfgs.jsonl -o curves.svg
 //
 // Each log's first line is the run's configuration (descent train --log);
-// the label is its optimizer and learning rate. Epoch lines give the
-// training loss (and the validation loss, dashed in the legend's sense:
+// the label is its optimizer and the log's name. Epoch lines give the
+// training loss and, when logged, the validation loss (a curve of its own,
 // labelled "validation"); a full-batch solver's iteration lines give its
 // loss per iteration. When the runs have a validation accuracy, it goes to
 // a second figure beside the first: FILE-accuracy.svg.
@@ -95,7 +95,7 @@ void run_plot(const PlotFlags& f) {
     if (!c.accuracy.x.empty()) accuracies.push_back(std::move(c.accuracy));
   }
   io::LineChartOptions o;
-  o.title = "Training loss";
+  o.title = "Loss";
   o.x_label = by_iteration ? "epoch or iteration" : "epoch";
   o.y_label = "loss";
   o.log_y = f.log_y;
