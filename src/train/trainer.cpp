@@ -302,25 +302,25 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       const T loss = objective.value_and_gradient(x, g, rows);
       const double gradient_norm = double(g.norm());
       step.lr = schedule.lr(o.lr, r.steps);
-      if (!std::isfinite(double(loss)) || !std::isfinite(gradient_norm)) {
+      // A non-finite loss, gradient or step ends the run; x keeps the weights
+      // from before this step.
+      const auto diverge = [&](std::string why) {
         r.status = Status::diverged;
         r.diverged_at_step = r.steps + 1;
-        r.message = fmt::format("the loss or its gradient is not finite at step {} (epoch {}): loss {}, |g| {}; "
-                                "the weights are those before that step",
-                                r.steps + 1, epoch, double(loss), gradient_norm);
+        r.message = std::move(why) + "; the weights are those before that step";
         stop = true;
+      };
+      if (!std::isfinite(double(loss)) || !std::isfinite(gradient_norm)) {
+        diverge(fmt::format("the loss or its gradient is not finite at step {} (epoch {}): loss {}, |g| {}",
+                            r.steps + 1, epoch, double(loss), gradient_norm));
         break;
       }
       previous = x;
       stepper.step(x, g, static_cast<T>(step.lr));
       if (!x.allFinite()) {
         x = previous;
-        r.status = Status::diverged;
-        r.diverged_at_step = r.steps + 1;
-        r.message = fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}; "
-                                "the weights are those before that step",
-                                r.steps + 1, epoch, step.lr);
-        stop = true;
+        diverge(fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}", r.steps + 1, epoch,
+                            step.lr));
         break;
       }
       ++r.steps;
