@@ -25,4 +25,16 @@ template <class T>
 void parallel_gemm(bool transpose_a, bool transpose_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
                    const T* b, Index ldb, T beta, T* c, Index ldc);
 
+// A linear layer with at most kNarrowOutputs outputs (narrow.cpp): its
+// products read the data in place rather than through GEMM's packing.
+inline constexpr Index kNarrowOutputs = 16;
+
+// y += x w^T: x is n x f, w is o x f, y is n x o (all row-major).
+template <class T>
+void narrow_forward(Index n, Index f, Index o, const T* x, const T* w, T* y);
+
+// gw += gy^T x: gy is n x o, x is n x f, gw is o x f.
+template <class T>
+void narrow_weight_gradient(Index n, Index f, Index o, const T* gy, const T* x, T* gw);
+
 }  // namespace descent::autograd::detail

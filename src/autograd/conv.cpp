@@ -126,7 +126,7 @@ void col2im(const ConvGeometry& g, const T* dcols, Index ld, T* dx) {
 
 // Whether a convolution is worth splitting across threads.
 inline bool conv_parallel(const ConvGeometry& g) {
-  return g.n > 1 && double(g.n) * double(g.o) * double(g.rows()) * double(g.pixels()) >= double(1 << 18);
+  return g.n > 1 && !omp_in_parallel() && double(g.n) * double(g.o) * double(g.rows()) * double(g.pixels()) >= double(1 << 18);
 }
 
 // Images per columns matrix: as many as fit in 64Ki values (256 KiB of

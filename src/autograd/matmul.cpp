@@ -34,7 +34,12 @@ void linear_backward(Tape<T>& tape, const Node<T>& node) {
   const Index n = node.iarg[0], f = node.iarg[1], o = node.iarg[2];
   const T* gy = node.grad;
   if (x.grad) parallel_gemm<T>(false, false, n, f, o, T(1), gy, o, w.value, f, T(1), x.grad, f);
-  if (w.grad) parallel_gemm<T>(true, false, o, f, n, T(1), gy, o, x.value, f, T(1), w.grad, f);
+  if (w.grad) {
+    if (o <= detail::kNarrowOutputs)
+      detail::narrow_weight_gradient(n, f, o, gy, x.value, w.grad);
+    else
+      parallel_gemm<T>(true, false, o, f, n, T(1), gy, o, x.value, f, T(1), w.grad, f);
+  }
   if (node.num_inputs > 2) {
     if (T* gb = tape.input_of(node, 2).grad) {
       for (Index r = 0; r < n; ++r) {
@@ -97,11 +102,18 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
                          : x.tape().record(Shape{n, o}, {x, weight}, &linear_backward<T>);
   x.tape().node(y.id()).iarg = {n, f, o};
   T* out = y.data();
+  // y starts as the bias (or zero for the narrow kernel, which adds to y).
+  const bool narrow = o <= detail::kNarrowOutputs;
   if (has_bias) {
     const T* b = bias.data();
     for (Index r = 0; r < n; ++r) std::copy_n(b, o, out + r * o);
+  } else if (narrow) {
+    std::fill_n(out, n * o, T(0));
   }
-  parallel_gemm<T>(false, true, n, o, f, T(1), x.data(), f, weight.data(), f, has_bias ? T(1) : T(0), out, o);
+  if (narrow)
+    detail::narrow_forward(n, f, o, x.data(), weight.data(), out);
+  else
+    parallel_gemm<T>(false, true, n, o, f, T(1), x.data(), f, weight.data(), f, has_bias ? T(1) : T(0), out, o);
   return y;
 }
 

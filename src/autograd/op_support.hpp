@@ -26,7 +26,7 @@ inline void accumulate(T* dst, const T* src, Index n) {
 // for_each_item calls body(i) for each i in [0, count).
 template <class Body>
 inline void for_each_item(Index count, bool parallel, const Body& body) {
-  if (!parallel || count < 2 || omp_get_max_threads() == 1) {
+  if (!parallel || count < 2 || omp_get_max_threads() == 1 || omp_in_parallel()) {
     for (Index i = 0; i < count; ++i) body(i);
     return;
   }
@@ -38,7 +38,7 @@ inline void for_each_item(Index count, bool parallel, const Body& body) {
 // static block [first, last) of [0, count); thread < omp_get_max_threads().
 template <class Body>
 inline void for_each_block(Index count, bool parallel, const Body& body) {
-  if (!parallel || count < 2 || omp_get_max_threads() == 1) {
+  if (!parallel || count < 2 || omp_get_max_threads() == 1 || omp_in_parallel()) {
     body(0, Index(0), count);
     return;
   }

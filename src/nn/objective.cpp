@@ -1,5 +1,8 @@
 #include "descent/nn/objective.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -32,12 +35,26 @@ ModelObjective<T>::ModelObjective(Model<T>& model, const T* features, const T* t
                           classes));
     }
   }
-  labels_.reserve(static_cast<std::size_t>(std::min(num_samples, options.chunk_rows)));
+  ensure_workers(1);
+  workers_.front()->labels.reserve(static_cast<std::size_t>(std::min(num_samples, options.chunk_rows)));
 }
 
 template <class T>
-T ModelObjective<T>::evaluate(const T* x, T* grad, Index first, Index count, std::span<const Index> rows, T weight) {
-  tape_.reset();
+void ModelObjective<T>::ensure_workers(int count) {
+  thread_totals_.resize(static_cast<std::size_t>(count));
+  while (static_cast<int>(workers_.size()) < count) {
+    auto worker = std::make_unique<Worker>();
+    if (!workers_.empty()) worker->grad.resize(static_cast<std::size_t>(size()));
+    workers_.push_back(std::move(worker));
+  }
+}
+
+template <class T>
+T ModelObjective<T>::evaluate(Worker& worker, const T* x, T* grad, Index first, Index count,
+                              std::span<const Index> rows, T weight) {
+  Tape<T>& tape = worker.tape;
+  std::vector<Index>& labels = worker.labels;
+  tape.reset();
   const Index fw = feature_width_, tw = target_width_;
   const Shape batch_shape{count, fw};
 
@@ -45,11 +62,11 @@ T ModelObjective<T>::evaluate(const T* x, T* grad, Index first, Index count, std
   Tensor<T> batch;
   const T* targets = nullptr;
   if (rows.empty()) {
-    batch = tape_.constant(features_ + first * fw, batch_shape);
+    batch = tape.constant(features_ + first * fw, batch_shape);
     targets = targets_ + first * tw;
   } else {
-    batch = tape_.input(batch_shape);
-    T* gathered_targets = tape_.template allocate<T>(count * tw);
+    batch = tape.input(batch_shape);
+    T* gathered_targets = tape.template allocate<T>(count * tw);
     for (Index i = 0; i < count; ++i) {
       const Index r = rows[static_cast<std::size_t>(i)];
       DESCENT_REQUIRE(r >= 0 && r < samples_, fmt::format("ModelObjective: row {} is outside [0, {})", r, samples_));
@@ -59,26 +76,66 @@ T ModelObjective<T>::evaluate(const T* x, T* grad, Index first, Index count, std
     targets = gathered_targets;
   }
   if (model_.loss().kind == LossKind::cross_entropy) {
-    labels_.resize(static_cast<std::size_t>(count));
-    for (Index i = 0; i < count; ++i) labels_[static_cast<std::size_t>(i)] = static_cast<Index>(targets[i]);
+    labels.resize(static_cast<std::size_t>(count));
+    for (Index i = 0; i < count; ++i) labels[static_cast<std::size_t>(i)] = static_cast<Index>(targets[i]);
   }
 
   const bool with_grad = grad != nullptr;
-  tape_.set_grad_enabled(with_grad);
-  const Tensor<T> output = model_.forward(tape_, x, grad, batch, options_.training, rng_);
-  const Tensor<T> loss = apply_loss(model_.loss(), output, targets, std::span<const Index>(labels_));
-  if (with_grad) tape_.backward(loss, weight);
-  tape_.set_grad_enabled(true);
+  tape.set_grad_enabled(with_grad);
+  const Tensor<T> output = model_.forward(tape, x, grad, batch, options_.training, rng_);
+  const Tensor<T> loss = apply_loss(model_.loss(), output, targets, std::span<const Index>(labels));
+  if (with_grad) tape.backward(loss, weight);
+  tape.set_grad_enabled(true);
   return loss.item();
 }
 
 template <class T>
-T ModelObjective<T>::full_pass(const T* x, T* grad) {
+T ModelObjective<T>::chunk_range(Worker& worker, const T* x, T* grad, Index first_chunk, Index last_chunk) {
   T total = 0;
-  for (Index first = 0; first < samples_; first += options_.chunk_rows) {
+  for (Index c = first_chunk; c < last_chunk; ++c) {
+    const Index first = c * options_.chunk_rows;
     const Index count = std::min(options_.chunk_rows, samples_ - first);
     const T weight = static_cast<T>(count) / static_cast<T>(samples_);
-    total += weight * evaluate(x, grad, first, count, {}, weight);
+    total += weight * evaluate(worker, x, grad, first, count, {}, weight);
+  }
+  return total;
+}
+
+template <class T>
+T ModelObjective<T>::full_pass(const T* x, T* grad) {
+  const Index chunks = (samples_ + options_.chunk_rows - 1) / options_.chunk_rows;
+  // Training mode draws dropout masks from one stream and updates batch
+  // norm's running statistics: those passes stay on the calling thread, in
+  // chunk order.
+  const int threads = options_.training || chunks < 2 || omp_in_parallel()
+                          ? 1
+                          : static_cast<int>(std::min<Index>(omp_get_max_threads(), chunks));
+  if (threads == 1) return chunk_range(*workers_.front(), x, grad, 0, chunks);
+
+  ensure_workers(threads);
+  // The whole team (another team size would make libgomp allocate); threads
+  // beyond the chunk count idle.
+#pragma omp parallel
+  {
+    const int t = omp_get_thread_num(), nt = std::min(omp_get_num_threads(), threads);
+    if (t < nt) {
+      Worker& worker = *workers_[static_cast<std::size_t>(t)];
+      T* g = nullptr;
+      if (grad != nullptr) {
+        g = t == 0 ? grad : worker.grad.data();
+        if (t != 0) std::fill(worker.grad.begin(), worker.grad.end(), T(0));
+      }
+      thread_totals_[static_cast<std::size_t>(t)] = chunk_range(worker, x, g, chunks * t / nt, chunks * (t + 1) / nt);
+    }
+  }
+  // Fixed order: the same threads give the same bits.
+  T total = thread_totals_[0];
+  for (int t = 1; t < threads; ++t) {
+    total += thread_totals_[static_cast<std::size_t>(t)];
+    if (grad != nullptr) {
+      const T* g = workers_[static_cast<std::size_t>(t)]->grad.data();
+      for (Index j = 0; j < size(); ++j) grad[j] += g[j];
+    }
   }
   return total;
 }
@@ -116,7 +173,7 @@ T ModelObjective<T>::value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g, std
                   fmt::format("ModelObjective: x has {} and g {} values, the model {}", x.size(), g.size(), size()));
   DESCENT_REQUIRE(!rows.empty(), "ModelObjective: the mini-batch has no rows");
   g.setZero();
-  const T loss = evaluate(x.data(), g.data(), 0, static_cast<Index>(rows.size()), rows, T(1));
+  const T loss = evaluate(*workers_.front(), x.data(), g.data(), 0, static_cast<Index>(rows.size()), rows, T(1));
   return loss + penalty(x.data(), g.data());
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -559,6 +560,35 @@ TEST(Linear, GradientMatchesFiniteDifferencesWithAndWithoutBias) {
       check_gradients(make_case({{4, 3}, {5, 3}, {5}}), [](const In& in) { return linear(in[0], in[1], in[2]); }));
   EXPECT_TRUE(check_gradients(make_case({{4, 3}, {5, 3}}),
                               [](const In& in) { return linear(in[0], in[1], Tensor<double>()); }));
+}
+
+// Layers of up to 16 outputs take the in-place kernels, wider ones GEMM:
+// both must agree with Eigen at every remainder of the kernels' blocks (rows,
+// outputs, vector lanes), and the weight's gradient too.
+TEST(Linear, NarrowAndWideLayersMatchEigenAtEveryBlockRemainder) {
+  for (const Index o : {1, 4, 5, 9, 10, 16, 17}) {
+    for (const Index n : {1, 3, 6, 13}) {
+      for (const Index f : {1, 7, 16, 37, 70}) {
+        SCOPED_TRACE(fmt::format("n {} f {} o {}", n, f, o));
+        Tape<double> tape;
+        const auto x = tensor_of(tape, {n, f}, draws(n * f, 22));
+        const auto w = tensor_of(tape, {o, f}, draws(o * f, 23));
+        const auto b = tensor_of(tape, {o}, draws(o, 24));
+        const auto y = linear(x, w, b);
+        const RowMatrix want = (matrix_at(x.data(), n, f) * matrix_at(w.data(), o, f).transpose()).rowwise() +
+                               b.values().transpose();
+        EXPECT_LT((matrix_at(y.data(), n, o) - want).cwiseAbs().maxCoeff(), 1e-13);
+        const auto y0 = linear(x, w, Tensor<double>());
+        EXPECT_LT((matrix_at(y0.data(), n, o) - (want.rowwise() - b.values().transpose())).cwiseAbs().maxCoeff(),
+                  1e-13);
+
+        const Vector<double> seed = draws(n * o, 25);
+        tape.backward(sum(mul(y, tensor_of(tape, {n, o}, seed))));
+        const RowMatrix want_gw = matrix_at(seed.data(), n, o).transpose() * matrix_at(x.data(), n, f);
+        EXPECT_LT((matrix_at(w.grad(), o, f) - want_gw).cwiseAbs().maxCoeff(), 1e-13);
+      }
+    }
+  }
 }
 
 TEST(Linear, MismatchedShapesThrowInvalidArgument) {
@@ -1450,6 +1480,8 @@ TEST(LargeTensors, MatrixProductsMatchEigenAndDirectionalDerivativesOnFourThread
   expect_large_case_ok(make_case({{2, 128, 96}, {2, 96, 80}}, {}, 75),
                        [](const In& in) { return matmul(in[0], in[1]); });
   expect_large_case_ok(make_case({{256, 96}, {80, 96}, {80}}, {}, 76),
+                       [](const In& in) { return linear(in[0], in[1], in[2]); });
+  expect_large_case_ok(make_case({{1031, 97}, {10, 97}, {10}}, {}, 77),  // the narrow kernels
                        [](const In& in) { return linear(in[0], in[1], in[2]); });
 }
 

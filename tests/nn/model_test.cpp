@@ -1,6 +1,7 @@
 // Models: gradients of whole networks against finite differences, specs,
 // initializers, and models that fit small problems to known answers.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <numeric>
@@ -101,6 +102,31 @@ TEST(ModelGradient, FullBatchInChunksEqualsOnePass) {
   model.initialize(x, 2);
   EXPECT_NEAR(chunked.value_and_gradient(x, g1), whole.value_and_gradient(x, g2), 1e-12);
   EXPECT_LT((g1 - g2).norm(), 1e-12);
+}
+
+// Outside training mode the chunks are shared among the threads: each
+// thread count gives the single-thread result up to summation order, and
+// the same thread count gives the same bits every time.
+TEST(ModelGradient, FullBatchSharedAmongThreadsAgreesWithOneThread) {
+  auto model = make_model<double>("mlp:4-6-3");
+  const Data d = random_data(101, 4, 3, 6);
+  ModelObjective<double> f(model, d.features.data(), d.targets.data(), 101, {.chunk_rows = 7, .training = false});
+  Vector<double> x(f.size()), g1(x.size()), g(x.size()), again(x.size());
+  model.initialize(x, 3);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const double v1 = f.value_and_gradient(x, g1);
+  for (const int threads : {2, 3, 4, 32}) {
+    SCOPED_TRACE(threads);
+    omp_set_num_threads(threads);
+    const double v = f.value_and_gradient(x, g);
+    EXPECT_NEAR(v, v1, 1e-13);
+    EXPECT_LT((g - g1).cwiseAbs().maxCoeff(), 1e-13);
+    EXPECT_EQ(f.value_and_gradient(x, again), v);
+    EXPECT_EQ(again, g);
+    EXPECT_EQ(f.value(x), v);
+  }
+  omp_set_num_threads(saved);
 }
 
 TEST(ModelSpec, BuildsTheNamedArchitectures) {

@@ -16,13 +16,26 @@
 
 #include <utility>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "descent/core/types.hpp"
 
 namespace descent::detail {
 
 inline constexpr Index kParallelMinElements = Index(1) << 16;
 
-inline bool worth_threads(Index n) noexcept { return n >= kParallelMinElements; }
+// Inside a parallel region (a thread's share of a larger job) every pass
+// stays on its thread: a nested team would be one thread anyway, and
+// building it allocates.
+inline bool worth_threads(Index n) noexcept {
+#ifdef _OPENMP
+  return n >= kParallelMinElements && !omp_in_parallel();
+#else
+  return n >= kParallelMinElements;
+#endif
+}
 
 template <class Body>
 inline void for_each_index(Index n, const Body& body) {

@@ -14,10 +14,14 @@
 // model's input size, targets num_samples rows of loss().target_width(...)
 // values (class labels as numbers for cross_entropy), both row-major; they
 // must outlive the objective. A full-batch evaluation runs in chunks of
-// chunk_rows samples, so memory stays bounded on large data sets.
+// chunk_rows samples, so memory stays bounded on large data sets. Outside
+// training mode the chunks are shared out among the OpenMP threads, each
+// with a tape and a gradient of its own, and the threads' sums are added in
+// thread order: the result depends on the thread count, never on timing.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -55,16 +59,28 @@ class ModelObjective {
   // Mean loss over all samples, without gradients.
   T value(ConstVectorRef<T> x);
 
-  // The tape, for tests that count what a pass allocates.
-  const Tape<T>& tape() const { return tape_; }
+  // The calling thread's tape, for tests that count what a pass allocates.
+  const Tape<T>& tape() const { return workers_.front()->tape; }
   // The dropout stream, saved and restored with a checkpoint.
   Rng& rng() { return rng_; }
 
  private:
+  // What one thread evaluates with: a tape, the labels of its chunk, and
+  // (for threads other than the caller) a gradient of its own.
+  struct Worker {
+    Tape<T> tape;
+    std::vector<Index> labels;
+    std::vector<T> grad;
+  };
+
   // Mean loss over rows [first, first + count) or the listed rows; adds
   // weight * its gradient to grad (when not null).
-  T evaluate(const T* x, T* grad, Index first, Index count, std::span<const Index> rows, T weight);
+  T evaluate(Worker& worker, const T* x, T* grad, Index first, Index count, std::span<const Index> rows, T weight);
+  // Mean loss over the chunks [first_chunk, last_chunk) of the data set.
+  T chunk_range(Worker& worker, const T* x, T* grad, Index first_chunk, Index last_chunk);
   T full_pass(const T* x, T* grad);
+  // One worker per thread that may share a full pass; the first is the caller's.
+  void ensure_workers(int count);
   // The l2 penalty at x, its gradient added to grad (when not null).
   T penalty(const T* x, T* grad) const;
 
@@ -74,9 +90,9 @@ class ModelObjective {
   Index samples_;
   Index feature_width_, target_width_;
   ModelObjectiveOptions options_;
-  Tape<T> tape_;
   Rng rng_;
-  std::vector<Index> labels_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<T> thread_totals_;
 };
 
 extern template class ModelObjective<float>;
