@@ -47,7 +47,7 @@ struct Flags {
   double lr = 1e-3, l2 = 0, val_fraction = 0, gtol = 1e-6;
   std::optional<double> time_limit;
   StepperFlags stepper;
-  Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000;
+  Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000, memory = 20;
   std::uint64_t seed = 0;
   int threads = 0;
   std::string log, save, checkpoint, resume;
@@ -242,6 +242,7 @@ nlohmann::json configuration(const Flags& f, int threads) {
           {"checkpoint_every", f.checkpoint_every},
           {"resume", f.resume},
           {"max_iter", f.max_iter},
+          {"memory", f.memory},
           {"seed", f.seed},
           {"threads", threads},
           {"save", f.save}};
@@ -305,6 +306,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     MinimizeOptions options;
     options.stop.gradient_tolerance = f.gtol;
     options.stop.max_iterations = f.max_iter;
+    options.memory = f.memory;
     if (f.time_limit) options.stop.time_limit = *f.time_limit;
     const auto r = train::fit_full_batch(model, x, sets.train, *solver, options, f.l2, &solver_log);
     summary["status"] = std::string(to_string(r.status));
@@ -387,6 +389,8 @@ int run_train(const Flags& f) {
     throw usage_error("--early-stopping needs a validation set: give --val-fraction too");
   if (!(f.lr >= 0) || !std::isfinite(f.lr)) throw usage_error(fmt::format("--lr must be >= 0; got {}", f.lr));
   if (!(f.l2 >= 0)) throw usage_error(fmt::format("--l2 must be >= 0; got {}", f.l2));
+  if (f.memory < 1) throw usage_error(fmt::format("--memory must be >= 1; got {}", f.memory));
+  if (f.max_iter < 0) throw usage_error(fmt::format("--max-iter must be >= 0; got {}", f.max_iter));
   if (f.threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", f.threads));
   if (f.time_limit && !(*f.time_limit > 0))
     throw usage_error(fmt::format("--time-limit must be > 0 seconds; got {}", *f.time_limit));
@@ -539,6 +543,7 @@ void add_train(CLI::App& app) {
                   "Stop after this many epochs without a better validation loss, restoring the best weights");
   cmd->add_option("--gtol", f->gtol, "Full-batch solvers: stop when |g| <= gtol")->capture_default_str();
   cmd->add_option("--max-iter", f->max_iter, "Full-batch solvers: iteration limit")->capture_default_str();
+  cmd->add_option("--memory", f->memory, "lbfgs: (s, y) pairs kept")->capture_default_str();
   cmd->add_option("--time-limit", f->time_limit, "Stop after this many seconds (status time_limit)");
   cmd->add_option("--seed", f->seed, "Seed of the initialization, splits, shuffles and dropout")
       ->capture_default_str();
