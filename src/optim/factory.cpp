@@ -34,7 +34,9 @@ class Reader {
   double get(const std::string& key, double fallback) {
     accepted_.insert(key);
     auto it = hp_.find(key);
-    return it == hp_.end() ? fallback : it->second;
+    const double value = it == hp_.end() ? fallback : it->second;
+    resolved_[key] = value;
+    return value;
   }
   bool flag(const std::string& key, bool fallback) {
     const double v = get(key, fallback ? 1 : 0);
@@ -56,11 +58,14 @@ class Reader {
       }
     }
   }
+  // Every hyper-parameter asked for, with the value it got.
+  const Hyperparameters& resolved() const { return resolved_; }
 
  private:
   std::string method_;
   const Hyperparameters& hp_;
   std::set<std::string> accepted_;
+  Hyperparameters resolved_;
 };
 
 template <class T>
@@ -189,8 +194,8 @@ std::unique_ptr<Stepper<T>> make_base(std::string_view method, const Layout& lay
 
 template <class T>
 std::unique_ptr<Stepper<T>> make_stepper(std::string_view method, const Layout& layout, ConstVectorRef<T> x0,
-                                         const Hyperparameters& hyperparameters,
-                                         const Regularization& regularization) {
+                                         const Hyperparameters& hyperparameters, const Regularization& regularization,
+                                         Hyperparameters* resolved) {
   require(x0.size() == layout.size(),
           fmt::format("{}: x0 has {} elements; the layout has {}", method, x0.size(), layout.size()));
   Reader r(method, hyperparameters);
@@ -202,13 +207,16 @@ std::unique_ptr<Stepper<T>> make_stepper(std::string_view method, const Layout& 
   }
   auto stepper = make_base<T>(method, layout, x0, r, regularization);
   r.finish();
+  if (resolved != nullptr) *resolved = r.resolved();
   if (lookahead) return std::make_unique<Lookahead<T>>(std::move(stepper), x0, la);
   return stepper;
 }
 
 template std::unique_ptr<Stepper<float>> make_stepper(std::string_view, const Layout&, ConstVectorRef<float>,
-                                                      const Hyperparameters&, const Regularization&);
+                                                      const Hyperparameters&, const Regularization&,
+                                                      Hyperparameters*);
 template std::unique_ptr<Stepper<double>> make_stepper(std::string_view, const Layout&, ConstVectorRef<double>,
-                                                       const Hyperparameters&, const Regularization&);
+                                                       const Hyperparameters&, const Regularization&,
+                                                       Hyperparameters*);
 
 }  // namespace descent::optim

@@ -243,6 +243,19 @@ TEST(Factory, WeightDecayMeansWhatTorchMeansForEachMethod) {
   EXPECT_EQ(make_stepper<double>("adam", layout, x, {{"lookahead_k", 5}})->name(), "adam+lookahead");
 }
 
+TEST(Factory, ReportsEveryHyperparameterWithTheValueItTook) {
+  const Layout layout = Layout::single(3);
+  const Vector<double> x = Vector<double>::Zero(3);
+  Hyperparameters resolved;
+  make_stepper<double>("adamw", layout, x, {{"beta2", 0.99}}, {}, &resolved);
+  EXPECT_EQ(resolved, (Hyperparameters{{"beta1", 0.9}, {"beta2", 0.99}, {"eps", 1e-8}, {"weight_decay", 0.01}}));
+  make_stepper<double>("sgd", layout, x, {}, {}, &resolved);
+  EXPECT_EQ(resolved.at("momentum"), 0.0);
+  make_stepper<double>("adam", layout, x, {{"lookahead_k", 3}}, {}, &resolved);
+  EXPECT_EQ(resolved.at("lookahead_k"), 3.0);
+  EXPECT_EQ(resolved.at("lookahead_alpha"), 0.5);
+}
+
 TEST(Layout, RefusesSegmentsThatDoNotTileTheVector) {
   Layout layout;
   layout.add("w", 2, 3);

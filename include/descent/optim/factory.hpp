@@ -35,10 +35,13 @@ const std::vector<std::string>& stepper_names();
 bool is_stepper_name(std::string_view name);
 
 // `x0` is the starting point (schedule-free, Prodigy and Lookahead keep a
-// copy); `regularization` adds clipping, L1 and further decay on top.
+// copy); `regularization` adds clipping, L1 and further decay on top. When
+// `resolved` is given it receives every hyper-parameter of the method with
+// the value it took, given or default (a run's log records them all).
 template <class T>
 std::unique_ptr<Stepper<T>> make_stepper(std::string_view method, const Layout& layout, ConstVectorRef<T> x0,
                                          const Hyperparameters& hyperparameters = {},
-                                         const Regularization& regularization = {});
+                                         const Regularization& regularization = {},
+                                         Hyperparameters* resolved = nullptr);
 
 }  // namespace descent::optim
