@@ -83,6 +83,35 @@ std::vector<Index> shuffled_indices(Index n, Rng& rng) {
   return indices;
 }
 
+void one_hot(Dataset& d, Index classes) {
+  require(classes >= 1, fmt::format("one_hot: {} classes, expected >= 1", classes));
+  require(d.targets == 1, fmt::format("one_hot: {} has {} targets per row; one-hot encoding takes class labels",
+                                      d.source.empty() ? "the data" : d.source, d.targets));
+  std::vector<float> y(static_cast<std::size_t>(d.rows * classes), 0.0f);
+  for (Index i = 0; i < d.rows; ++i) {
+    const float label = d.y[static_cast<std::size_t>(i)];
+    require(label >= 0 && label < static_cast<float>(classes) && label == std::floor(label),
+            fmt::format("one_hot: row {} of {} has label {}, expected an integer in [0, {})", i,
+                        d.source.empty() ? "the data" : d.source, label, classes));
+    y[static_cast<std::size_t>(i * classes + static_cast<Index>(label))] = 1.0f;
+  }
+  d.y = std::move(y);
+  d.targets = classes;
+}
+
+bool is_one_hot(const Dataset& d) {
+  for (Index i = 0; i < d.rows; ++i) {
+    Index ones = 0;
+    for (Index k = 0; k < d.targets; ++k) {
+      const float v = d.y[static_cast<std::size_t>(i * d.targets + k)];
+      if (v != 0.0f && v != 1.0f) return false;
+      ones += v == 1.0f;
+    }
+    if (ones != 1) return false;
+  }
+  return true;
+}
+
 void shuffle(std::span<Index> indices, Rng& rng) {
   // Fisher-Yates: position i takes a uniformly chosen element of [0, i].
   for (std::size_t i = indices.size(); i > 1; --i) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -71,12 +72,15 @@ Evaluation evaluate(nn::Model<T>& model, const Vector<T>& x, const data::Dataset
   const Table<T> table(d);
   const Index out = model.output_shape().size(), width = d.targets;
   const nn::LossKind kind = model.loss().kind;
-  const bool by_class = kind == nn::LossKind::cross_entropy || (kind == nn::LossKind::bce && out == 1);
+  // Classes: labels with cross-entropy; one logit, or one-hot rows of K,
+  // with binary cross-entropy (the prediction is the largest output).
+  const bool one_hot = kind == nn::LossKind::bce && out > 1 && data::is_one_hot(d);
+  const bool by_class = kind == nn::LossKind::cross_entropy || (kind == nn::LossKind::bce && out == 1) || one_hot;
 
   Evaluation e;
   e.rows = d.rows;
   if (by_class) {
-    e.classes = kind == nn::LossKind::cross_entropy ? out : 2;
+    e.classes = kind == nn::LossKind::cross_entropy || one_hot ? out : 2;
     e.confusion.assign(static_cast<std::size_t>(e.classes * e.classes), 0);
   }
   autograd::Tape<T> tape;
@@ -104,10 +108,14 @@ Evaluation evaluate(nn::Model<T>& model, const Vector<T>& x, const data::Dataset
     for (Index i = 0; i < count; ++i) {
       if (by_class) {
         Index predicted = 0, truth = 0;
-        if (kind == nn::LossKind::cross_entropy) {
+        if (kind == nn::LossKind::cross_entropy || one_hot) {
           for (Index k = 1; k < out; ++k)
             if (o[i * out + k] > o[i * out + predicted]) predicted = k;
-          truth = labels[static_cast<std::size_t>(i)];
+          if (one_hot) {
+            while (targets[i * width + truth] != T(1)) ++truth;
+          } else {
+            truth = labels[static_cast<std::size_t>(i)];
+          }
         } else {
           predicted = o[i] > 0 ? 1 : 0;
           truth = targets[i] >= T(0.5) ? 1 : 0;
@@ -188,6 +196,13 @@ void save_checkpoint(const std::string& path, const nn::Model<T>& model, const V
   w.add("train.dropout_rng", std::span<const std::int64_t>(dropout), {4});
   const std::vector<std::int64_t> order(loop.order.begin(), loop.order.end());
   w.add("train.order", std::span<const std::int64_t>(order), {std::int64_t(order.size())});
+  if (loop.plateau) {
+    const auto& p = *loop.plateau;
+    const std::vector<double> values{p.lr, p.best};
+    const std::vector<std::int64_t> counts{p.bad_reports, p.cooldown_left, p.reports};
+    w.add("train.plateau_values", std::span<const double>(values), {2});
+    w.add("train.plateau_counts", std::span<const std::int64_t>(counts), {3});
+  }
   w.set_metadata("descent.checkpoint", "1");
   w.set_metadata("descent.crc32", tensor_checksum(w.serialize(), path));
   w.write(path);
@@ -195,7 +210,7 @@ void save_checkpoint(const std::string& path, const nn::Model<T>& model, const V
 
 template <class T>
 LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T>& x, Vector<T>& best,
-                          optim::Stepper<T>& stepper, Index rows) {
+                          optim::Stepper<T>& stepper, Index rows, bool with_plateau) {
   const auto file = io::SafetensorsFile::read(path);
   const auto& meta = file.metadata();
   const auto crc = meta.find("descent.crc32");
@@ -226,6 +241,17 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
   loop.order.assign(order.begin(), order.end());
   for (Index r : loop.order)
     if (r < 0 || r >= rows) throw parse_error(path, 0, fmt::format("train.order holds row {} of {}", r, rows));
+  if (file.contains("train.plateau_values") != with_plateau)
+    throw parse_error(path, 0, with_plateau ? "the checkpoint was written without a plateau schedule; this run has one"
+                                            : "the checkpoint was written with a plateau schedule; this run has none");
+  if (with_plateau) {
+    const auto values = file.doubles("train.plateau_values");
+    const auto counts = file.int64s("train.plateau_counts");
+    if (values.size() != 2 || counts.size() != 3)
+      throw parse_error(path, 0, "train.plateau_values or train.plateau_counts has the wrong size");
+    loop.plateau = optim::ReduceOnPlateau::State{.lr = values[0], .best = values[1], .bad_reports = counts[0],
+                                                 .cooldown_left = counts[1], .reports = counts[2]};
+  }
   // Everything checked: now change the caller's state.
   optim::load_state(stepper, file);
   file.read_into("x", std::span<T>(x.data(), static_cast<std::size_t>(x.size())));
@@ -259,8 +285,11 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
                                   {.chunk_rows = o.chunk_rows, .training = true, .seed = o.seed, .l2 = o.l2});
   const Index n = training.rows, batch = std::min(o.batch_size, n);
   const Index steps_per_epoch = (n + batch - 1) / batch;
-  const optim::Schedule schedule =
-      o.schedule.empty() ? optim::Schedule() : optim::parse_schedule(o.schedule, o.epochs * steps_per_epoch);
+  std::optional<optim::ReduceOnPlateau> plateau;
+  if (optim::is_plateau_spec(o.schedule)) plateau.emplace(o.lr, optim::parse_plateau(o.schedule));
+  const optim::Schedule schedule = o.schedule.empty() || plateau
+                                       ? optim::Schedule()
+                                       : optim::parse_schedule(o.schedule, o.epochs * steps_per_epoch);
 
   // Everything a step touches is allocated here, once.
   Rng rng(o.seed ^ 0x9e3779b97f4a7c15ULL);  // a stream apart from the dropout masks'
@@ -268,7 +297,8 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   Vector<T> best = o.patience > 0 ? Vector<T>(x) : Vector<T>();
   LoopState loop;
   if (!o.resume.empty()) {
-    loop = load_checkpoint(o.resume, model, x, best, stepper, n);
+    loop = load_checkpoint(o.resume, model, x, best, stepper, n, plateau.has_value());
+    if (plateau) plateau->restore(*loop.plateau);
     rng.set_state(loop.shuffle);
     objective.rng().set_state(loop.dropout);
   } else {
@@ -278,6 +308,7 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   const auto checkpoint = [&] {
     loop.shuffle = rng.state();
     loop.dropout = objective.rng().state();
+    if (plateau) loop.plateau = plateau->state();
     save_checkpoint(o.checkpoint, model, x, best, stepper, loop);
   };
 
@@ -301,7 +332,7 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       const std::span<const Index> rows(loop.order.data() + loop.position, static_cast<std::size_t>(count));
       const T loss = objective.value_and_gradient(x, g, rows);
       const double gradient_norm = double(g.norm());
-      step.lr = schedule.lr(o.lr, r.steps);
+      step.lr = plateau ? plateau->lr() : schedule.lr(o.lr, r.steps);
       // A non-finite loss, gradient or step ends the run; x keeps the weights
       // from before this step.
       const auto diverge = [&](std::string why) {
@@ -379,6 +410,7 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       r.best_epoch = loop.best_epoch;
       r.best_validation_loss = loop.best_validation_loss;
     }
+    if (plateau) plateau->report(validation ? e.validation_loss : e.train_loss);
     e.seconds = seconds_since(start);
     r.epochs = epoch;
     r.train_loss = e.train_loss;

@@ -91,6 +91,11 @@ TEST_F(TrainCli, TheLogStartsWithTheConfigurationAndSaveWritesSafetensors) {
   EXPECT_EQ(config["seed"], 7);
   EXPECT_EQ(config["optimizer"], "sgd");
   EXPECT_EQ(config["hyperparameters"]["momentum"], 0.9);
+  // Defaults are recorded too, so the log alone repeats the run.
+  EXPECT_EQ(config["hyperparameters"]["dampening"], 0.0);
+  EXPECT_EQ(config["hyperparameters"]["weight_decay"], 0.0);
+  EXPECT_EQ(config["loss"], "cross_entropy");
+  EXPECT_GE(config["threads"].get<int>(), 1);
   EXPECT_TRUE(config.contains("descent"));
   int epochs = 0;
   while (std::getline(in, line)) epochs += nlohmann::json::parse(line).contains("epoch");
@@ -98,6 +103,19 @@ TEST_F(TrainCli, TheLogStartsWithTheConfigurationAndSaveWritesSafetensors) {
   const auto file = descent::io::SafetensorsFile::read(weights);
   EXPECT_TRUE(file.contains("0.weight"));
   EXPECT_EQ(file.shape("0.weight"), (std::vector<std::int64_t>{8, 2}));
+}
+
+TEST_F(TrainCli, BinaryCrossEntropyOverKOutputsGetsOneHotLabels) {
+  const auto r = descent_cli("train --data " + blobs(200) + " --model mlp:2-8-2 --loss bce --optimizer adam "
+                             "--lr 0.02 --epochs 20 --batch-size 16 --seed 2 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_GT(j["test_accuracy"].get<double>(), 0.95) << r.out;
+  // Three classes do not fit two outputs.
+  const auto three = write_file("three.csv", "a,b,label\n0,1,0\n1,0,1\n1,1,2\n0,0,1\n1,2,0\n");
+  const auto bad = descent_cli("train --data " + three + " --model mlp:2-4-2 --loss bce --epochs 1");
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("2 outputs"), std::string::npos) << bad.out;
 }
 
 TEST_F(TrainCli, TheSameSeedGivesTheSameResult) {

@@ -67,6 +67,35 @@ TEST(DatasetClasses, IsZeroForRegressionTargets) {
   EXPECT_EQ(two.classes(), 0);
 }
 
+TEST(OneHot, ExpandsLabelsToRowsOfClassTargets) {
+  Dataset d = numbered(4);  // labels 0 1 2 0
+  EXPECT_FALSE(is_one_hot(d) && d.targets > 1);
+  one_hot(d, 4);
+  EXPECT_EQ(d.targets, 4);
+  EXPECT_EQ(d.y, (std::vector<float>{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0}));
+  EXPECT_TRUE(is_one_hot(d));
+  EXPECT_NO_THROW(d.validate());
+  d.y[1] = 1;  // two ones in row 0
+  EXPECT_FALSE(is_one_hot(d));
+}
+
+TEST(OneHot, RefusesLabelsOutsideTheClassesNamingTheRow) {
+  Dataset d = numbered(4);
+  try {
+    one_hot(d, 2);  // row 2 has label 2
+    ADD_FAILURE() << "label 2 of 2 classes was accepted";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(d.targets, 1);  // unchanged
+  d.y[0] = 0.5f;
+  EXPECT_THROW(one_hot(d, 3), invalid_argument);
+  Dataset wide = numbered(2);
+  wide.targets = 2;
+  wide.y = {0, 1, 1, 0};
+  EXPECT_THROW(one_hot(wide, 2), invalid_argument);
+}
+
 TEST(DatasetValidate, AcceptsConsistentSizesAndNamesWhatIsWrong) {
   Dataset d = numbered(4);
   EXPECT_NO_THROW(d.validate());

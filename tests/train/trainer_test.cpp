@@ -5,6 +5,7 @@
 
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
+#include "descent/optim/schedule.hpp"
 #include "descent/train/trainer.hpp"
 
 namespace descent::train {
@@ -96,6 +97,26 @@ TEST(Fit, EarlyStoppingRestoresTheBestWeights) {
   EXPECT_EQ(r.best_epoch, 1);
   EXPECT_NE(r.message.find("did not improve for 3 epochs"), std::string::npos) << r.message;
   EXPECT_THROW(fit(s.model, s.x, train_set, nullptr, *s.stepper, {.patience = 2}), invalid_argument);
+}
+
+TEST(Fit, APlateauScheduleCutsTheRateWhenTheValidationLossStalls) {
+  const auto train_set = blobs(40, 1), validation = blobs(20, 2);
+  auto s = setup("logistic:2", "sgd", 0);
+  // Plain SGD at a rate too large for this problem: the validation loss
+  // bounces, and each epoch without a new best (patience 0) halves the rate.
+  const auto r = fit(s.model, s.x, train_set, &validation, *s.stepper,
+                     {.epochs = 12, .batch_size = 8, .lr = 20, .schedule = "plateau:0:0.5"});
+  ASSERT_EQ(r.history.size(), 12u) << r.message;
+  // The rates are those a ReduceOnPlateau fed the same losses gives.
+  optim::ReduceOnPlateau expected(20, {.factor = 0.5, .patience = 0});
+  int cuts = 0;
+  for (const EpochRecord& e : r.history) {
+    EXPECT_EQ(e.lr, expected.lr()) << "epoch " << e.epoch;
+    cuts += expected.report(e.validation_loss);
+  }
+  EXPECT_GE(cuts, 1);
+  EXPECT_LT(r.history.back().lr, 20.0);
+  EXPECT_THROW(fit(s.model, s.x, train_set, nullptr, *s.stepper, {.schedule = "plateau:x"}), invalid_argument);
 }
 
 TEST(Fit, ANonFiniteLossStopsAsDivergedKeepingTheLastGoodWeights) {
@@ -221,6 +242,24 @@ TEST_F(Checkpoints, ResumingFromTheMiddleOfAnEpochGivesBitIdenticalWeights) {
   TrainOptions rest = options(4);
   rest.resume = interrupted.checkpoint;
   EXPECT_EQ(run(rest), straight);
+}
+
+TEST_F(Checkpoints, APlateauScheduleResumesWithItsState) {
+  TrainOptions o = options(5);
+  o.lr = 0.5;  // large enough to stall now and then
+  o.schedule = "plateau:0:0.5";
+  const Vector<float> straight = run(o);
+  TrainOptions first = o;
+  first.epochs = 3;
+  first.checkpoint = (dir_ / "ckpt.safetensors").string();
+  run(first);
+  TrainOptions rest = o;
+  rest.resume = first.checkpoint;
+  EXPECT_EQ(run(rest), straight);
+  // A checkpoint with plateau state does not resume a run without one.
+  TrainOptions constant = options(5);
+  constant.resume = first.checkpoint;
+  EXPECT_THROW(run(constant), parse_error);
 }
 
 TEST_F(Checkpoints, ADamagedCheckpointIsRefused) {

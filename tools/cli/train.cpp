@@ -215,7 +215,10 @@ class SolverLog final : public Callback<T> {
   JsonLog& log_;
 };
 
-nlohmann::json configuration(const Flags& f, int threads) {
+// Every setting of the run, defaults included: the loss the model uses and
+// every hyper-parameter of the stepper with the value it took.
+nlohmann::json configuration(const Flags& f, int threads, const std::string& loss,
+                             const optim::Hyperparameters& hyperparameters) {
   return {{"descent", DESCENT_VERSION},
           {"command", "train"},
           {"data", f.data},
@@ -224,10 +227,10 @@ nlohmann::json configuration(const Flags& f, int threads) {
           {"standardize", f.standardize},
           {"impute", f.impute},
           {"model", f.model},
-          {"loss", f.loss},
+          {"loss", loss},
           {"optimizer", f.optimizer},
           {"lr", f.lr},
-          {"hyperparameters", f.stepper.hyperparameters_map()},
+          {"hyperparameters", hyperparameters},
           {"schedule", f.schedule},
           {"clip_norm", f.stepper.clip_norm},
           {"l1", f.stepper.l1},
@@ -285,12 +288,38 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     loss.kind = nn::parse_loss(f.loss);
     model.set_loss(loss);
   }
+  // Losses with a target per output (binary cross-entropy over K classes)
+  // get the class labels one-hot.
+  const Index outputs = model.output_shape().size();
+  const Index classes = sets.train.classes();
+  if (model.loss().target_width(outputs) == outputs && outputs > 1 && sets.train.targets == 1 && classes >= 2) {
+    if (classes > outputs)
+      throw usage_error(fmt::format("--loss {}: the labels go up to {}, but the model has {} outputs",
+                                    model.loss().name(), classes - 1, outputs));
+    try {
+      data::one_hot(sets.train, outputs);
+      if (sets.has_validation) data::one_hot(sets.validation, outputs);
+      data::one_hot(sets.test, outputs);
+    } catch (const invalid_argument& e) {
+      throw usage_error(e.what());
+    }
+  }
   Vector<T> x(model.num_parameters());
   model.initialize(x, f.seed);
 
-  JsonLog log(f.log);
-  log.write(configuration(f, threads));
   const auto solver = parse_method(f.optimizer);
+  std::unique_ptr<optim::Stepper<T>> stepper;
+  optim::Hyperparameters hyperparameters = f.stepper.hyperparameters_map();
+  if (!solver) {
+    try {
+      stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
+                                       f.stepper.regularization(), &hyperparameters);
+    } catch (const invalid_argument& e) {
+      throw usage_error(e.what());
+    }
+  }
+  JsonLog log(f.log);
+  log.write(configuration(f, threads, model.loss().name(), hyperparameters));
   nlohmann::json summary{{"model", spec},
                          {"optimizer", f.optimizer},
                          {"parameters", model.num_parameters()},
@@ -322,13 +351,6 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
       fmt::print("{}: {} after {} iterations, training loss {:.7g}, |g| {:.3g}, {:.2f} s\n", f.optimizer, r.message,
                  r.iterations, double(r.value), double(r.gradient_norm), r.seconds);
   } else {
-    std::unique_ptr<optim::Stepper<T>> stepper;
-    try {
-      stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
-                                       f.stepper.regularization());
-    } catch (const invalid_argument& e) {
-      throw usage_error(e.what());
-    }
     const Index batch = std::min(f.batch_size, sets.train.rows);
     Progress progress(f, (sets.train.rows + batch - 1) / batch, log);
     const train::TrainOptions options{.epochs = f.epochs,
@@ -533,7 +555,7 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--lr", f->lr, "Learning rate of the steppers")->capture_default_str();
   f->stepper.add_to(cmd);
-  cmd->add_option("--schedule", f->schedule, "Learning-rate schedule over all steps, e.g. cosine, warmup:100+cosine");
+  cmd->add_option("--schedule", f->schedule, "Learning-rate schedule over all steps, e.g. cosine, warmup:100+cosine; or plateau[:PATIENCE[:FACTOR]], which cuts the rate when the validation loss stalls");
   cmd->add_option("--l2", f->l2, "Add (L2/2) ||W||^2 over weights, not biases, for any optimizer");
   cmd->add_option("--epochs", f->epochs, "Passes over the training set")->capture_default_str();
   cmd->add_option("--batch-size", f->batch_size, "Samples per step (1: SGD; the whole set: batch descent)")

@@ -55,6 +55,14 @@ struct Split {
 };
 Split split(const Dataset& d, double fraction, std::uint64_t seed);
 
+// Class labels (targets == 1, integers in [0, classes)) replaced by one-hot
+// rows of `classes` targets, for losses that want a value per output
+// (binary cross-entropy over K outputs). Throws descent::invalid_argument
+// naming the first row whose label is not such an integer.
+void one_hot(Dataset& d, Index classes);
+// Whether every row of targets is one-hot (one 1, the rest 0).
+bool is_one_hot(const Dataset& d);
+
 // 0..n-1 in a random order (Fisher-Yates with rng).
 std::vector<Index> shuffled_indices(Index n, Rng& rng);
 // The same, in place, so that an epoch's shuffle allocates nothing.

@@ -3,8 +3,8 @@
 // A safetensors file (readable from Python) holding the parameters
 // ("x"), the model's buffers, the optimizer's state ("optim.*"), the
 // shuffle and dropout generators, the current epoch's order of rows and
-// the position in it, the running sums of the epoch, and the early-stopping
-// bookkeeping. Its metadata carries a CRC-32 of every tensor's bytes; a file
+// the position in it, the running sums of the epoch, the early-stopping
+// bookkeeping and a reduce-on-plateau schedule's state. Its metadata carries a CRC-32 of every tensor's bytes; a file
 // whose tensors do not match it is refused as damaged. Files are written
 // atomically (a temporary file, fsync, rename), so a run killed at any
 // moment leaves the previous checkpoint intact.
@@ -12,11 +12,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "descent/core/random.hpp"
 #include "descent/core/types.hpp"
+#include "descent/optim/schedule.hpp"
 
 namespace descent::train {
 
@@ -33,6 +35,7 @@ struct LoopState {
   Index since_best = 0;
   Rng::State shuffle{}, dropout{};
   std::vector<Index> order;
+  std::optional<optim::ReduceOnPlateau::State> plateau;  // with a reduce-on-plateau schedule
 };
 
 // The CRC-32 of every tensor's bytes, in name order, as 8 hex digits.

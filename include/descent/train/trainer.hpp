@@ -33,7 +33,11 @@ struct TrainOptions {
   Index epochs = 10;          // passes over the training set; >= 1
   Index batch_size = 32;      // rows per step; 1 is SGD, >= rows is batch descent
   double lr = 1e-3;           // the base learning rate; >= 0
-  std::string schedule;       // an optim::parse_schedule spec ("cosine", "warmup:100+step:10:0.5", ...); empty: constant
+  // An optim::parse_schedule spec ("cosine", "warmup:100+step:10:0.5", ...),
+  // or "plateau[:PATIENCE[:FACTOR]]": reduce the rate when the epoch's
+  // validation loss (the training loss without a validation set) stops
+  // improving. Empty: constant.
+  std::string schedule;
   Index patience = 0;         // stop after this many epochs without a better validation loss, restoring the
                               // best weights; 0: no early stopping (needs a validation set otherwise)
   double l2 = 0;              // (l2 / 2) ||W||^2 over weights, not biases; >= 0
