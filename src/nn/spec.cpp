@@ -30,6 +30,25 @@ std::vector<Index> parse_sizes(const std::string& spec, const std::string& text)
   }
 }
 
+// The most parameters a spec may ask for: far beyond any model this library
+// can train, and far enough below 2^63 that no count of them, nor of their
+// bytes, overflows.
+constexpr Index kMaxParameters = Index(1) << 40;
+
+// Refuses a network of layers sizes[0] -> sizes[1] -> ... (weights and
+// biases) with more than kMaxParameters parameters, before any layer is
+// built: their shapes and the layout would overflow Index on the way.
+void check_parameter_count(const std::string& spec, const std::vector<Index>& sizes) {
+  Index count = 0;
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+    const Index in = sizes[i], out = sizes[i + 1];  // each in [1, kMaxParameters] when checked
+    if (in > kMaxParameters || out > kMaxParameters || in + 1 > (kMaxParameters - count) / out)
+      bad_spec(spec, fmt::format("the model would have more than 2^40 parameters (reached at layer {}, {} -> {})",
+                                 i + 1, in, out));
+    count += (in + 1) * out;
+  }
+}
+
 InitOptions network_init(Nonlinearity f) {
   const std::string name = nonlinearity_name(f);
   const bool relu_like = f == Nonlinearity::relu || f == Nonlinearity::leaky_relu || f == Nonlinearity::gelu;
@@ -83,6 +102,7 @@ Model<T> make_model(const std::string& spec) {
     const auto sizes = parse_sizes(spec, args);
     if (sizes.size() > 2) bad_spec(spec, "expected " + kind + ":F or " + kind + ":F-" + (kind == "linear" ? "O" : "K"));
     const Index out = sizes.size() == 2 ? sizes[1] : 1;
+    check_parameter_count(spec, {sizes[0], out});
     if (kind == "linear") return affine<T>(sizes[0], out, Loss{.kind = LossKind::mse});
     if (sizes.size() == 2 && out < 2) bad_spec(spec, "multinomial logistic regression needs K >= 2 classes");
     return affine<T>(sizes[0], out, Loss{.kind = out == 1 ? LossKind::bce : LossKind::cross_entropy});
@@ -99,6 +119,7 @@ Model<T> make_model(const std::string& spec) {
     }
     const auto sizes = parse_sizes(spec, args);
     if (sizes.size() < 2) bad_spec(spec, "an MLP needs at least an input and an output size");
+    check_parameter_count(spec, sizes);
     auto net = std::make_unique<Sequential<T>>();
     const InitOptions hidden = network_init(f);
     for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {

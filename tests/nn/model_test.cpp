@@ -160,6 +160,23 @@ TEST(ModelSpec, RejectsMalformedSpecsWithTheReason) {
   }
 }
 
+TEST(ModelSpec, RejectsSizesWhoseParameterCountWouldOverflow) {
+  // Layer sizes whose products overflow 64 bits (found by fuzzing), and
+  // counts that fit but exceed 2^40 parameters.
+  for (const char* huge : {"linear:00000000000000000000001841969-5553858101016802", "mlp:4294967296-4294967296",
+                           "mlp:9223372036854775807-2", "logistic:1099511627776", "mlp:1048576-1048576-10",
+                           "mlp:2-1048576-1048576"}) {
+    try {
+      make_model<float>(huge);
+      ADD_FAILURE() << huge << " was accepted";
+    } catch (const invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("more than 2^40 parameters"), std::string::npos) << e.what();
+    }
+  }
+  // Just under the limit: built (the layout only; nothing is allocated).
+  EXPECT_EQ(make_model<float>("linear:1099511627775").num_parameters(), Index(1) << 40);
+}
+
 TEST(Initializers, DrawFromTheDocumentedDistributionsReproducibly) {
   std::vector<double> w(20000);
   Rng rng(11);

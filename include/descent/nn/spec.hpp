@@ -23,7 +23,8 @@
 
 namespace descent::nn {
 
-// Throws descent::invalid_argument naming the spec and the expected form.
+// Throws descent::invalid_argument naming the spec and the expected form,
+// or saying that the model would have more than 2^40 parameters.
 template <class T>
 Model<T> make_model(const std::string& spec);
 
