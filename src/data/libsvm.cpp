@@ -20,6 +20,12 @@ using detail::shown;
 constexpr std::uint64_t kMaxValues = std::uint64_t{1} << 31;
 // The largest index read (any more could not fit a dense row anyway).
 constexpr std::uint64_t kMaxIndex = (std::uint64_t{1} << 31) - 1;
+// A dense matrix beyond kFreeValues may take at most kValuesPerByte values
+// per byte of the file, so that a line with one large index cannot claim
+// gigabytes. Real sparse sets stay far below: rcv1, read dense, takes tens
+// of values per byte.
+constexpr std::uint64_t kFreeValues = std::uint64_t{1} << 24;
+constexpr std::uint64_t kValuesPerByte = 1024;
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
@@ -133,7 +139,13 @@ Dataset load_libsvm(const std::string& path, const LibsvmOptions& options) {
     throw parse_error(
         path, line_number,
         fmt::format("the dense matrix would hold {} rows x {} features, more than 2^31 values", d.rows, d.features));
-  d.x.assign(static_cast<std::size_t>(d.rows * d.features), 0.0f);
+  const auto dense = rows * static_cast<std::uint64_t>(d.features);
+  if (dense > kFreeValues && dense > kValuesPerByte * text.size())
+    throw parse_error(path, line_number,
+                      fmt::format("the dense matrix would hold {} rows x {} features, more than {} values per "
+                                  "byte of this {}-byte file: is an index (or LibsvmOptions::features) wrong?",
+                                  d.rows, d.features, kValuesPerByte, text.size()));
+  d.x.assign(static_cast<std::size_t>(dense), 0.0f);
   for (Index i = 0; i < d.rows; ++i) {
     float* row = d.x.data() + i * d.features;
     for (std::size_t k = begin[static_cast<std::size_t>(i)]; k < begin[static_cast<std::size_t>(i) + 1]; ++k)

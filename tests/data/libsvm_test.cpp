@@ -98,6 +98,17 @@ TEST_F(Libsvm, RefusesADenseMatrixBeyond2To31ValuesBeforeAllocatingIt) {
   error(text, 4, {"the dense matrix would hold 4 rows x 2000000000 features, more than 2^31 values"});
 }
 
+TEST_F(Libsvm, RefusesADenseMatrixFarLargerThanTheFileBeforeAllocatingIt) {
+  // 15 bytes claiming 2^31 - 5 features, 8 GiB as float (found by fuzzing).
+  error("1 2147483643:1\n", 1, {"the dense matrix would hold 1 rows x 2147483643 features", "1024 values per byte"});
+  error("1 1:1\n0 16777216:1\n", 2, {"2 rows x 16777216 features"});
+  error("1 2:1\n", 1, {"1 rows x 16777217 features"}, {.features = 16777217});
+  // Up to 2^24 values are read whatever the file's size.
+  const Dataset d = load("1 1:1\n0 8388608:1\n");
+  EXPECT_EQ(d.features, 8388608);
+  EXPECT_EQ(d.x[8388608 + 8388607], 1.0f);
+}
+
 TEST_F(Libsvm, ReportsAFileThatCannotBeOpenedAtLineZero) {
   const std::string path = (dir_ / "absent.svm").string();
   auto e = parse_error_of([&] { load_libsvm(path); });

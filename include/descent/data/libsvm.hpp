@@ -31,7 +31,9 @@ struct LibsvmOptions {
 
 // rows = the samples, targets = 1 (the label), source = the path. Column
 // j of x is index j + 1 of the file. A file without samples is a
-// parse_error; so is one whose dense matrix would exceed 2^31 values.
+// parse_error; so is one whose dense matrix would exceed 2^31 values, or
+// 2^24 values and 1024 values per byte of the file (a few lines with one
+// large index do not get gigabytes; real sparse sets hold far fewer zeros).
 Dataset load_libsvm(const std::string& path, const LibsvmOptions& options = {});
 
 }  // namespace descent::data
