@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages descent needs, if any is missing.
-#   scripts/deps.sh [build|bench]   (default: build)
+#   scripts/deps.sh [build|bench|fuzz]   (default: build)
+# fuzz adds clang with its libFuzzer and sanitizer runtimes and its OpenMP,
+# for scripts/fuzz.sh.
 # As root it runs apt-get itself; otherwise it prints the sudo line to use.
 set -euo pipefail
 
 build_packages=(cmake ninja-build g++ pkg-config libeigen3-dev libfmt-dev libcli11-dev
                 nlohmann-json3-dev libgtest-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
 bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy python3-torch)
+# Debian 12's clang is clang-14; libFuzzer (libclang_rt.fuzzer-x86_64.a) and
+# the sanitizer runtimes are in libclang-rt-14-dev, its OpenMP in libomp-14-dev.
+fuzz_packages=(clang libclang-rt-14-dev libomp-14-dev)
 
 packages=("${build_packages[@]}")
 if [[ "${1:-build}" == bench ]]; then packages+=("${bench_packages[@]}"); fi
+if [[ "${1:-build}" == fuzz ]]; then packages+=("${fuzz_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
