@@ -92,6 +92,7 @@ Result<T> line_search_method(F& f, VectorRef<T> x_io, Direction& direction, cons
   std::deque<T> recent_values{fx};  // for the non-monotone Armijo reference
   T previous_step = T(1), previous_gd = -gnorm * gnorm;
   bool force_steepest = false;
+  bool retried_step = false;  // along -g with a forgotten first step, since the last success
   int consecutive_failures = 0;
 
   for (Index k = 1;; ++k) {
@@ -119,7 +120,8 @@ Result<T> line_search_method(F& f, VectorRef<T> x_io, Direction& direction, cons
       const T ft = eval.value_and_gradient(x_trial, g_trial);
       return LinePoint<T>{ft, dot(g_trial, d)};
     };
-    const T alpha0 = direction.initial_step(StepContext<T>{k - 1, gnorm, gd, previous_step, previous_gd});
+    const StepContext<T> context{k - 1, gnorm, gd, previous_step, previous_gd};
+    const T alpha0 = direction.initial_step(context);
     LineSearchResult<T> ls;
     switch (rule.kind) {
       case StepRule::Kind::fixed:
@@ -148,12 +150,22 @@ Result<T> line_search_method(F& f, VectorRef<T> x_io, Direction& direction, cons
         monitor.set_diverged_at(k);
         return finish(Status::diverged, k - 1);
       }
-      // First forget the curvature model and retry along -g.
+      // First forget the curvature model and retry along -g: a model that
+      // shaped the direction, or only the first trial step (Barzilai-Borwein's).
       if (!steepest) {
         direction.reset();
         force_steepest = true;
         --k;
         continue;
+      }
+      if (!retried_step) {
+        direction.reset();
+        if (direction.initial_step(context) != alpha0) {
+          retried_step = true;
+          force_steepest = true;
+          --k;
+          continue;
+        }
       }
       // Along -g too: keep the best point seen, if any, and give up after
       // two failures in a row.
@@ -178,6 +190,7 @@ Result<T> line_search_method(F& f, VectorRef<T> x_io, Direction& direction, cons
       ls.point.derivative = g_trial.dot(d);
     } else {
       consecutive_failures = 0;
+      retried_step = false;
     }
 
     // Accept the step and let the direction learn from it.
