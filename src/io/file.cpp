@@ -82,4 +82,23 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   }
 }
 
+int remove_stale_temporaries(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path directory =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const std::string prefix = "." + target.filename().string() + ".tmp-";
+  int removed = 0;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    // mkstemp's six characters after the prefix, nothing else.
+    if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0 &&
+        it->is_regular_file(error)) {
+      std::error_code ignored;
+      if (std::filesystem::remove(it->path(), ignored)) ++removed;
+    }
+  }
+  return removed;
+}
+
 }  // namespace descent::io

@@ -4,6 +4,9 @@
 
 #include "support/temp_dir.hpp"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -69,6 +72,43 @@ TEST_F(WriteFileAtomically, LeavesTheTargetIntactWhenTheRenameFails) {
   EXPECT_TRUE(fs::is_directory(target));
   EXPECT_EQ(read_all(target / "keep.txt"), "kept");
   EXPECT_EQ(entries(), 1u) << "the temporary file was not removed";
+}
+
+TEST_F(WriteFileAtomically, AFileSizeLimitFailsTheWriteAndKeepsTheOldContent) {
+  // A full disk, as far as write(2) is concerned: EFBIG past RLIMIT_FSIZE.
+  const fs::path target = dir_ / "model.safetensors";
+  write_file_atomically(target.string(), "the old content");
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved{}, limited{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  limited = saved;
+  limited.rlim_cur = 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::string error;
+  try {
+    write_file_atomically(target.string(), std::string(4096, 'x'));
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  EXPECT_NE(error.find(target.string()), std::string::npos) << error;
+  EXPECT_NE(error.find("writing the temporary file: File too large"), std::string::npos) << error;
+  EXPECT_EQ(read_all(target), "the old content");
+  EXPECT_EQ(entries(), 1u) << "the temporary file was not removed";
+}
+
+TEST_F(WriteFileAtomically, StaleTemporariesOfOnePathAreRemovedAndNothingElse) {
+  const fs::path target = dir_ / "run.ckpt";
+  std::ofstream(target) << "checkpoint";
+  for (const char* name : {".run.ckpt.tmp-a1B2c3", ".run.ckpt.tmp-zzzzzz", ".run.ckpt.tmp-short", ".other.tmp-a1B2c3",
+                           "run.ckpt.tmp-a1B2c3"})
+    std::ofstream(dir_ / name) << "x";
+  EXPECT_EQ(remove_stale_temporaries(target.string()), 2);
+  EXPECT_TRUE(fs::exists(target));
+  EXPECT_TRUE(fs::exists(dir_ / ".run.ckpt.tmp-short"));
+  EXPECT_TRUE(fs::exists(dir_ / ".other.tmp-a1B2c3"));
+  EXPECT_TRUE(fs::exists(dir_ / "run.ckpt.tmp-a1B2c3"));
+  EXPECT_EQ(remove_stale_temporaries((dir_ / "missing" / "run.ckpt").string()), 0);
 }
 
 }  // namespace

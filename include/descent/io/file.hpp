@@ -14,4 +14,11 @@ namespace descent::io {
 // and removing the temporary.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// Removes the temporaries that write_file_atomically(path, ...) calls left
+// behind when their process was killed mid-write (".NAME.tmp-XXXXXX" beside
+// `path`); returns how many. For a writer that owns `path`, before its first
+// write: another process writing the same path at the same time would lose
+// its temporary.
+int remove_stale_temporaries(const std::string& path);
+
 }  // namespace descent::io
