@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "descent/core/any_objective.hpp"
+#include "descent/io/file.hpp"
 #include "descent/io/safetensors.hpp"
 #include "descent/optim/schedule.hpp"
 #include "descent/optim/state_io.hpp"
@@ -203,15 +204,20 @@ void save_checkpoint(const std::string& path, const nn::Model<T>& model, const V
     w.add("train.plateau_values", std::span<const double>(values), {2});
     w.add("train.plateau_counts", std::span<const std::int64_t>(counts), {3});
   }
+  const std::vector<double> guard{loop.lr_scale, loop.smoothed_loss, loop.best_smoothed_loss};
+  const std::vector<std::int64_t> guard_counts{loop.rollbacks, loop.smoothed_steps};
+  w.add("train.guard", std::span<const double>(guard), {3});
+  w.add("train.guard_counts", std::span<const std::int64_t>(guard_counts), {2});
   w.set_metadata("descent.checkpoint", "1");
+  w.set_metadata("descent.optimizer", stepper.name());
+  w.set_metadata("descent.layout", describe_layout(model.layout()));
   w.set_metadata("descent.crc32", tensor_checksum(w.serialize(), path));
   w.write(path);
 }
 
-template <class T>
-LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T>& x, Vector<T>& best,
-                          optim::Stepper<T>& stepper, Index rows, bool with_plateau) {
-  const auto file = io::SafetensorsFile::read(path);
+// Reads a checkpoint and checks it is one, undamaged.
+io::SafetensorsFile open_checkpoint(const std::string& path) {
+  auto file = io::SafetensorsFile::read(path);
   const auto& meta = file.metadata();
   const auto crc = meta.find("descent.crc32");
   if (meta.find("descent.checkpoint") == meta.end() || crc == meta.end())
@@ -225,10 +231,45 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
   if (actual != crc->second)
     throw parse_error(path, 0, fmt::format("the checkpoint is damaged: its tensors' CRC-32 is {}, its metadata says {}",
                                            actual, crc->second));
-  LoopState loop;
   const auto counters = file.int64s("train.counters");
   const auto sums = file.doubles("train.sums");
   if (counters.size() != 7 || sums.size() != 2) throw parse_error(path, 0, "train.counters or train.sums has the wrong size");
+  return file;
+}
+
+// The length of a 1-D tensor; -1 for another shape or none.
+Index length_of(const io::SafetensorsFile& file, const std::string& name) {
+  if (!file.contains(name)) return -1;
+  const auto shape = file.shape(name);
+  return shape.size() == 1 ? shape[0] : -1;
+}
+
+std::string metadata_or(const io::SafetensorsFile& file, const std::string& key, const std::string& fallback) {
+  const auto it = file.metadata().find(key);
+  return it == file.metadata().end() ? fallback : it->second;
+}
+
+template <class T>
+LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T>& x, Vector<T>& best,
+                          optim::Stepper<T>& stepper, Index rows, bool with_plateau) {
+  const auto file = open_checkpoint(path);
+  // The model and the optimizer first: the messages name both sides.
+  const std::string layout = describe_layout(model.layout());
+  const std::string saved_layout = metadata_or(file, "descent.layout", "");
+  const Index saved_parameters = length_of(file, "x");
+  if (saved_parameters < 0) throw parse_error(path, 0, "the checkpoint has no parameter vector x (a 1-D tensor)");
+  if ((!saved_layout.empty() && saved_layout != layout) || saved_parameters != model.num_parameters())
+    throw parse_error(path, 0, fmt::format("the checkpoint is of another model: it holds {} parameters ({}); this run's "
+                                           "model has {} ({})",
+                                           saved_parameters, saved_layout.empty() ? "layout not recorded" : saved_layout,
+                                           model.num_parameters(), layout));
+  const std::string saved_optimizer = metadata_or(file, "descent.optimizer", "");
+  if (!saved_optimizer.empty() && saved_optimizer != stepper.name())
+    throw parse_error(path, 0, fmt::format("the checkpoint was written by optimizer {}; this run uses {}",
+                                           saved_optimizer, stepper.name()));
+  LoopState loop;
+  const auto counters = file.int64s("train.counters");
+  const auto sums = file.doubles("train.sums");
   const auto order = file.int64s("train.order");
   if (static_cast<Index>(order.size()) != rows)
     throw parse_error(path, 0, fmt::format("the checkpoint is for a training set of {} rows; this one has {}",
@@ -252,6 +293,14 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
     loop.plateau = optim::ReduceOnPlateau::State{.lr = values[0], .best = values[1], .bad_reports = counts[0],
                                                  .cooldown_left = counts[1], .reports = counts[2]};
   }
+  if (file.contains("train.guard")) {  // older checkpoints have none: no rollback yet
+    const auto guard = file.doubles("train.guard");
+    const auto counts = file.int64s("train.guard_counts");
+    if (guard.size() != 3 || counts.size() != 2 || !(guard[0] > 0 && guard[0] <= 1) || counts[0] < 0)
+      throw parse_error(path, 0, "train.guard or train.guard_counts is malformed");
+    loop.lr_scale = guard[0], loop.smoothed_loss = guard[1], loop.best_smoothed_loss = guard[2];
+    loop.rollbacks = counts[0], loop.smoothed_steps = counts[1];
+  }
   // Everything checked: now change the caller's state.
   optim::load_state(stepper, file);
   file.read_into("x", std::span<T>(x.data(), static_cast<std::size_t>(x.size())));
@@ -264,7 +313,89 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
 
 }  // namespace
 
+std::string describe_layout(const Layout& layout) {
+  std::string out;
+  for (const auto& s : layout.segments()) {
+    if (!out.empty()) out += ", ";
+    out += s.is_matrix() ? fmt::format("{} {}x{}", s.name, s.rows, s.cols) : fmt::format("{} {}", s.name, s.length);
+  }
+  return out;
+}
+
+CheckpointInfo inspect_checkpoint(const std::string& path) {
+  const auto file = open_checkpoint(path);
+  const auto counters = file.int64s("train.counters");
+  CheckpointInfo info;
+  info.optimizer = metadata_or(file, "descent.optimizer", "");
+  info.layout = metadata_or(file, "descent.layout", "");
+  info.parameters = length_of(file, "x");
+  info.epoch = counters[0];
+  info.position = counters[1];
+  info.steps = counters[2];
+  info.rows = length_of(file, "train.order");
+  return info;
+}
+
 // ---- The loop ---------------------------------------------------------------------
+
+// The last good state for the divergence guard: the weights, the optimizer
+// state and the model's buffers. Storage is allocated by the first capture;
+// later captures and restores copy into it.
+template <class T>
+class Snapshot final : public optim::StateVisitor<T> {
+ public:
+  void capture(const Vector<T>& x, optim::Stepper<T>& stepper, const Vector<T>& buffers, Index step) {
+    x_ = x;
+    buffers_ = buffers;
+    restoring_ = false;
+    visit(stepper);
+    step_ = step;
+  }
+  void restore(Vector<T>& x, optim::Stepper<T>& stepper, Vector<T>& buffers) {
+    x = x_;
+    buffers = buffers_;
+    restoring_ = true;
+    visit(stepper);
+  }
+  Index step() const { return step_; }
+
+  void vector(std::string_view, Vector<T>& v) override {
+    if (restoring_) {
+      v = vectors_[next_vector_];
+    } else if (next_vector_ == vectors_.size()) {
+      vectors_.push_back(v);
+    } else {
+      vectors_[next_vector_] = v;
+    }
+    ++next_vector_;
+  }
+  void scalar(std::string_view, double& v) override { slot(scalars_, next_scalar_++, v); }
+  void counter(std::string_view, std::int64_t& v) override { slot(counters_, next_counter_++, v); }
+
+ private:
+  void visit(optim::Stepper<T>& stepper) {
+    next_vector_ = next_scalar_ = next_counter_ = 0;
+    stepper.visit_state(*this);
+  }
+  template <class V>
+  void slot(std::vector<V>& store, std::size_t i, V& v) {
+    if (restoring_) {
+      v = store[i];
+    } else if (i == store.size()) {
+      store.push_back(v);
+    } else {
+      store[i] = v;
+    }
+  }
+
+  Vector<T> x_, buffers_;
+  std::vector<Vector<T>> vectors_;
+  std::vector<double> scalars_;
+  std::vector<std::int64_t> counters_;
+  std::size_t next_vector_ = 0, next_scalar_ = 0, next_counter_ = 0;
+  bool restoring_ = false;
+  Index step_ = 0;
+};
 
 template <class T>
 TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, const data::Dataset* validation,
@@ -275,6 +406,10 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   require(o.patience >= 0, fmt::format("patience = {}, expected >= 0", o.patience));
   require(o.checkpoint_every >= 0, fmt::format("checkpoint_every = {}, expected >= 0", o.checkpoint_every));
   require(o.patience == 0 || validation != nullptr, "early stopping (patience > 0) needs a validation set");
+  require(o.divergence_factor == 0 || (std::isfinite(o.divergence_factor) && o.divergence_factor > 1),
+          fmt::format("divergence_factor = {}, expected 0 (off) or a finite value > 1", o.divergence_factor));
+  require(o.max_rollbacks >= 0, fmt::format("max_rollbacks = {}, expected >= 0", o.max_rollbacks));
+  require(o.snapshot_every >= 1, fmt::format("snapshot_every = {}, expected >= 1", o.snapshot_every));
   require(x.size() == model.num_parameters(),
           fmt::format("fit: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
@@ -290,11 +425,13 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   const optim::Schedule schedule = o.schedule.empty() || plateau
                                        ? optim::Schedule()
                                        : optim::parse_schedule(o.schedule, o.epochs * steps_per_epoch);
+  const bool rollback = o.on_divergence == TrainOptions::OnDivergence::rollback;
 
   // Everything a step touches is allocated here, once.
   Rng rng(o.seed ^ 0x9e3779b97f4a7c15ULL);  // a stream apart from the dropout masks'
   Vector<T> g(x.size()), previous(x.size());
   Vector<T> best = o.patience > 0 ? Vector<T>(x) : Vector<T>();
+  Snapshot<T> snapshot;
   LoopState loop;
   if (!o.resume.empty()) {
     loop = load_checkpoint(o.resume, model, x, best, stepper, n, plateau.has_value());
@@ -305,19 +442,37 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     loop.order.resize(static_cast<std::size_t>(n));
     std::iota(loop.order.begin(), loop.order.end(), Index(0));
   }
-  const auto checkpoint = [&] {
+  if (rollback) snapshot.capture(x, stepper, model.buffers(), loop.steps);
+  // What a run killed while writing its checkpoint left beside it.
+  if (!o.checkpoint.empty()) io::remove_stale_temporaries(o.checkpoint);
+  const auto checkpoint = [&](const std::string& path) {
     loop.shuffle = rng.state();
     loop.dropout = objective.rng().state();
     if (plateau) loop.plateau = plateau->state();
-    save_checkpoint(o.checkpoint, model, x, best, stepper, loop);
+    save_checkpoint(path, model, x, best, stepper, loop);
+    // A run resumed from here starts with this snapshot: so does this one.
+    if (rollback) snapshot.capture(x, stepper, model.buffers(), loop.steps);
   };
+  const std::string& interrupt_path = o.checkpoint.empty() ? o.interrupt_checkpoint : o.checkpoint;
+  const auto interrupted = [&] { return o.interrupt && o.interrupt->load(std::memory_order_relaxed); };
 
   TrainResult r;
   r.steps = loop.steps;
+  r.rollbacks = loop.rollbacks;
   r.best_epoch = loop.best_epoch;
   r.best_validation_loss = loop.best_epoch > 0 ? loop.best_validation_loss : r.best_validation_loss;
   const auto start = Clock::now();
   bool stop = false;
+  const auto stop_interrupted = [&](Index epoch) {
+    r.status = Status::interrupted;
+    r.message = fmt::format("interrupted after step {} (epoch {})", r.steps, epoch);
+    if (!interrupt_path.empty()) {
+      checkpoint(interrupt_path);
+      r.checkpoint_written = interrupt_path;
+      r.message += fmt::format("; checkpoint written to {}", interrupt_path);
+    }
+    stop = true;
+  };
   for (; loop.epoch <= o.epochs && !stop; ++loop.epoch) {
     const Index epoch = loop.epoch;
     const auto epoch_start = Clock::now();
@@ -332,26 +487,63 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       const std::span<const Index> rows(loop.order.data() + loop.position, static_cast<std::size_t>(count));
       const T loss = objective.value_and_gradient(x, g, rows);
       const double gradient_norm = double(g.norm());
-      step.lr = plateau ? plateau->lr() : schedule.lr(o.lr, r.steps);
-      // A non-finite loss, gradient or step ends the run; x keeps the weights
-      // from before this step.
+      step.lr = (plateau ? plateau->lr() : schedule.lr(o.lr, r.steps)) * loop.lr_scale;
+      // A diverging step is not taken. It ends the run, or (rollback) puts
+      // back the last good snapshot at half the learning rate and goes on
+      // with the next mini-batch. Returns true when the run goes on.
       const auto diverge = [&](std::string why) {
+        if (rollback && loop.rollbacks < o.max_rollbacks) {
+          snapshot.restore(x, stepper, model.buffers());
+          ++loop.rollbacks;
+          loop.lr_scale *= 0.5;
+          loop.smoothed_steps = 0;  // the smoothed loss starts again from the restored weights
+          r.rollbacks = loop.rollbacks;
+          if (callback)
+            callback->on_rollback({.rollback = loop.rollbacks, .epoch = epoch, .step = r.steps + 1,
+                                   .restored_step = snapshot.step(), .lr_scale = loop.lr_scale, .reason = why});
+          return true;
+        }
         r.status = Status::diverged;
         r.diverged_at_step = r.steps + 1;
-        r.message = std::move(why) + "; the weights are those before that step";
+        r.message = std::move(why);
+        if (rollback) {
+          snapshot.restore(x, stepper, model.buffers());
+          r.message += fmt::format(" after {} rollback{}; the weights are those of the last good snapshot (step {})",
+                                   loop.rollbacks, loop.rollbacks == 1 ? "" : "s", snapshot.step());
+        } else {
+          r.message += "; the weights are those before that step";
+        }
         stop = true;
+        return false;
       };
       if (!std::isfinite(double(loss)) || !std::isfinite(gradient_norm)) {
-        diverge(fmt::format("the loss or its gradient is not finite at step {} (epoch {}): loss {}, |g| {}",
-                            r.steps + 1, epoch, double(loss), gradient_norm));
+        if (diverge(fmt::format("the loss or its gradient is not finite at step {} (epoch {}): loss {}, |g| {}",
+                                r.steps + 1, epoch, double(loss), gradient_norm)))
+          continue;
         break;
+      }
+      if (o.divergence_factor > 0) {
+        const double smoothed =
+            loop.smoothed_steps == 0 ? double(loss) : 0.9 * loop.smoothed_loss + 0.1 * double(loss);
+        if (loop.smoothed_steps > 0 && loop.best_smoothed_loss > 0 &&
+            smoothed > o.divergence_factor * loop.best_smoothed_loss) {
+          if (diverge(fmt::format("the loss is exploding at step {} (epoch {}): its moving average {:.6g} is over {} "
+                                  "times the lowest so far, {:.6g}",
+                                  r.steps + 1, epoch, smoothed, o.divergence_factor, loop.best_smoothed_loss)))
+            continue;
+          break;
+        }
+        loop.best_smoothed_loss = loop.smoothed_steps == 0 ? smoothed : std::min(loop.best_smoothed_loss, smoothed);
+        loop.smoothed_loss = smoothed;
+        ++loop.smoothed_steps;
       }
       previous = x;
       stepper.step(x, g, static_cast<T>(step.lr));
       if (!x.allFinite()) {
         x = previous;
-        diverge(fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}", r.steps + 1, epoch,
-                            step.lr));
+        if (diverge(fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}", r.steps + 1,
+                                epoch, step.lr)))
+          continue;
         break;
       }
       ++r.steps;
@@ -365,10 +557,11 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       step.gradient_norm = gradient_norm;
       step.update_norm = double((x - previous).norm());
       step.seconds = seconds_since(start);
-      if (!o.checkpoint.empty() && o.checkpoint_every > 0 && r.steps % o.checkpoint_every == 0 &&
-          loop.position + count < n) {
+      const bool mid_epoch = loop.position + count < n;
+      if (rollback && r.steps % o.snapshot_every == 0) snapshot.capture(x, stepper, model.buffers(), r.steps);
+      if (!o.checkpoint.empty() && o.checkpoint_every > 0 && r.steps % o.checkpoint_every == 0 && mid_epoch) {
         loop.position += count;  // the checkpoint resumes after this step
-        checkpoint();
+        checkpoint(o.checkpoint);
         loop.position -= count;
       }
       if (callback && !callback->on_step(step)) {
@@ -383,8 +576,18 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         stop = true;
         break;
       }
+      // An interruption on the epoch's last step waits for its end, below.
+      if (mid_epoch && interrupted()) {
+        loop.position += count;
+        stop_interrupted(epoch);
+        break;
+      }
     }
-    if (stop || loop.seen == 0) break;
+    if (stop) break;
+    if (loop.seen == 0) {  // every step of the epoch was rolled back: nothing to report
+      loop.position = 0;
+      continue;
+    }
 
     // The epoch's record, validation and early stopping.
     EpochRecord e;
@@ -429,16 +632,23 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
                               o.patience, loop.best_epoch, loop.best_validation_loss);
       break;
     }
-    if (!o.checkpoint.empty()) {  // the run goes on: resuming starts the next epoch
-      ++loop.epoch;
-      checkpoint();
-      --loop.epoch;
+    // Resuming from here starts the next epoch (a run given more epochs
+    // continues from the last one).
+    ++loop.epoch;
+    if (epoch < o.epochs && interrupted()) {
+      stop_interrupted(epoch);
+    } else if (!o.checkpoint.empty()) {
+      checkpoint(o.checkpoint);
     }
+    --loop.epoch;
   }
   r.seconds = seconds_since(start);
   r.samples_per_second = r.seconds > 0 ? double(loop.processed) / r.seconds : 0;
   if (r.message.empty())
     r.message = fmt::format("trained {} epoch{} ({} steps)", r.epochs, r.epochs == 1 ? "" : "s", r.steps);
+  if (r.rollbacks > 0 && r.status != Status::diverged)
+    r.message += fmt::format(" after {} rollback{} of the divergence guard (learning rate x{:g})", r.rollbacks,
+                             r.rollbacks == 1 ? "" : "s", loop.lr_scale);
   return r;
 }
 

@@ -19,6 +19,8 @@ TEST(Status, ConvergedStatusesAreExactlyTheSuccessfulOnes) {
   EXPECT_FALSE(is_converged(Status::line_search_failed));
   EXPECT_FALSE(is_converged(Status::diverged));
   EXPECT_FALSE(is_converged(Status::aborted_by_callback));
+  EXPECT_FALSE(is_converged(Status::interrupted));
+  EXPECT_EQ(to_string(Status::interrupted), "interrupted");
   EXPECT_EQ(to_string(Status::line_search_failed), "line_search_failed");
 }
 

@@ -16,6 +16,7 @@ enum class Status {
   diverged,             // f or the gradient became non-finite and could not recover
   stopped_by_callback,  // a callback asked to stop as converged
   aborted_by_callback,  // a callback asked to stop as failed
+  interrupted,          // a signal (SIGINT, SIGTERM) asked the run to stop; it can be resumed
 };
 
 // Lowercase, stable names used in JSON output and logs.
@@ -31,6 +32,7 @@ constexpr std::string_view to_string(Status s) {
     case Status::diverged: return "diverged";
     case Status::stopped_by_callback: return "stopped_by_callback";
     case Status::aborted_by_callback: return "aborted_by_callback";
+    case Status::interrupted: return "interrupted";
   }
   return "unknown";
 }

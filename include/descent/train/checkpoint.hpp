@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "descent/core/random.hpp"
+#include "descent/core/segments.hpp"
 #include "descent/core/types.hpp"
 #include "descent/optim/schedule.hpp"
 
@@ -36,7 +37,28 @@ struct LoopState {
   Rng::State shuffle{}, dropout{};
   std::vector<Index> order;
   std::optional<optim::ReduceOnPlateau::State> plateau;  // with a reduce-on-plateau schedule
+  // The divergence guard's.
+  Index rollbacks = 0;
+  double lr_scale = 1;
+  double smoothed_loss = 0, best_smoothed_loss = 0;
+  Index smoothed_steps = 0;  // losses in the average; 0: none yet
 };
+
+// What a checkpoint holds, from its metadata and counters, checked against
+// its CRC-32 (a damaged or foreign file throws descent::parse_error).
+struct CheckpointInfo {
+  std::string optimizer;  // the stepper's name ("adam", ...)
+  std::string layout;     // the model's parameter tensors, "0.weight 32x2, 0.bias 32, ..."
+  Index parameters = 0;
+  Index epoch = 0;        // the epoch it resumes in (1-based)
+  Index position = 0;     // rows of that epoch already done
+  Index steps = 0;
+  Index rows = 0;         // of the training set
+};
+CheckpointInfo inspect_checkpoint(const std::string& path);
+
+// A model's parameter tensors as a checkpoint names them.
+std::string describe_layout(const Layout& layout);
 
 // The CRC-32 of every tensor's bytes, in name order, as 8 hex digits.
 std::string tensor_checksum(const std::string& serialized_safetensors, const std::string& name_for_errors);

@@ -16,6 +16,7 @@
 // work the same way for a given thread count.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -51,6 +52,31 @@ struct TrainOptions {
   std::string checkpoint;
   Index checkpoint_every = 0;  // >= 0
   std::string resume;
+
+  // Interruption (the CLI's SIGINT and SIGTERM handlers set it): polled after
+  // every step. Once it holds true the run stops at that step boundary with
+  // Status::interrupted, first writing a checkpoint to `checkpoint`, or to
+  // `interrupt_checkpoint` when `checkpoint` is empty (neither: nothing is
+  // written). Resuming from it continues the run bit for bit.
+  const std::atomic<bool>* interrupt = nullptr;
+  std::string interrupt_checkpoint;
+
+  // The divergence guard. A step diverges when its loss or gradient is not
+  // finite, when it makes the weights non-finite, or (divergence_factor > 0)
+  // when the smoothed loss (an exponential moving average of the mini-batch
+  // losses, weight 0.1 on the newest) exceeds divergence_factor times the
+  // lowest smoothed loss so far. `stop` ends the run there (Status::diverged,
+  // the weights of before that step). `rollback` restores the last good
+  // snapshot of the weights, the optimizer state and the model's buffers,
+  // halves the learning rate from then on, and continues with the next
+  // mini-batch, at most max_rollbacks times; the next divergence stops the
+  // run. Snapshots are taken every snapshot_every good steps, at every
+  // checkpoint and at the start.
+  enum class OnDivergence { stop, rollback };
+  OnDivergence on_divergence = OnDivergence::stop;
+  double divergence_factor = 0;  // 0: only non-finite values count; else > 1
+  Index max_rollbacks = 3;       // >= 0
+  Index snapshot_every = 100;    // >= 1
 };
 
 // One optimizer step, for callbacks and logs.
@@ -77,6 +103,16 @@ struct EpochRecord {
   double samples_per_second = 0;     // this epoch's training throughput
 };
 
+// A rollback of the divergence guard.
+struct RollbackRecord {
+  Index rollback = 0;        // 1 for the first
+  Index epoch = 0;           // where the divergence happened
+  Index step = 0;            // the step that diverged (not taken)
+  Index restored_step = 0;   // the step after which the restored snapshot was taken (0: the start)
+  double lr_scale = 1;       // the learning-rate multiplier from now on
+  std::string reason;
+};
+
 // Hooks default to doing nothing; returning false stops the run
 // (Status::stopped_by_callback). Called on the training thread.
 class TrainCallback {
@@ -84,12 +120,13 @@ class TrainCallback {
   virtual ~TrainCallback() = default;
   virtual bool on_step(const StepRecord&) { return true; }
   virtual bool on_epoch(const EpochRecord&) { return true; }
+  virtual void on_rollback(const RollbackRecord&) {}
 };
 
 struct TrainResult {
   // max_iterations: every epoch ran (the run's iteration limit is its
   // epochs); converged_value: early stopping; diverged; stopped_by_callback;
-  // time_limit.
+  // time_limit; interrupted.
   Status status = Status::max_iterations;
   std::string message;
   Index epochs = 0;
@@ -98,14 +135,17 @@ struct TrainResult {
   Index best_epoch = 0;                                          // by validation loss; 0 without validation
   double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
   Index diverged_at_step = 0;  // the step whose loss or gradient was not finite
+  Index rollbacks = 0;         // of the divergence guard
+  std::string checkpoint_written;  // the checkpoint an interrupted run wrote, if any
   double seconds = 0;
   double samples_per_second = 0;
   std::vector<EpochRecord> history;
 };
 
 // Trains x (model.num_parameters() values, already initialized) with the
-// stepper. On a non-finite loss or gradient the step is not taken, x keeps
-// the last good weights and the run stops with Status::diverged.
+// stepper. On a diverging step (see TrainOptions::on_divergence) the step
+// is not taken; x keeps the last good weights and the run stops with
+// Status::diverged, or rolls back.
 template <class T>
 TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, const data::Dataset* validation,
                 optim::Stepper<T>& stepper, const TrainOptions& options, TrainCallback* callback = nullptr);
