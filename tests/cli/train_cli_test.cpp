@@ -14,6 +14,7 @@
 
 #include "descent/core/random.hpp"
 #include "descent/io/safetensors.hpp"
+#include "descent/train/checkpoint.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -265,6 +266,201 @@ TEST_F(TrainCli, ARunKilledMidEpochResumesFromItsCheckpointBitForBit) {
   }
   EXPECT_EQ(descent_cli(common + " --resume " + data).status, 2);  // not a checkpoint
   EXPECT_EQ(descent_cli(common + " --checkpoint-every 5").status, 2);  // needs --checkpoint
+}
+
+}  // namespace
+
+#include <spawn.h>
+
+extern char** environ;
+
+namespace {
+
+// `descent ARGS > OUT 2>&1` started in the background; returns its pid.
+pid_t start_cli(const std::string& args, const std::string& out) {
+  const std::string command = "exec " + std::string(DESCENT_CLI) + " " + args + " > " + out + " 2>&1";
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  pid_t pid = -1;
+  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return -1;
+  return pid;
+}
+
+// Waits for the log to show an epoch, signals the run, returns its exit status.
+int interrupt_after_an_epoch(pid_t pid, const std::string& log, int signo) {
+  for (int i = 0; i < 4000; ++i) {
+    if (read_bytes(log).find("\"epoch\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::kill(pid, signo);
+  int raw = 0;
+  ::waitpid(pid, &raw, 0);
+  return WIFEXITED(raw) ? WEXITSTATUS(raw) : -WTERMSIG(raw);
+}
+
+TEST_F(TrainCli, SigintWritesACheckpointSaysHowToResumeAndExitsWith130) {
+  const auto data = blobs(2000);
+  const std::string common = "train --data " + data + " --model mlp:2-32-32-2 --optimizer adam --lr 0.01 --epochs 30 "
+                             "--batch-size 4 --seed 5 --threads 1 --val-fraction 0.1";
+  const auto straight = (dir_ / "straight.safetensors").string();
+  ASSERT_EQ(descent_cli(common + " --save " + straight).status, 0);
+
+  const auto out = (dir_ / "out.txt").string(), log = (dir_ / "run.jsonl").string();
+  const auto resumed = (dir_ / "resumed.safetensors").string();
+  const pid_t pid = start_cli(common + " --save " + resumed + " --log " + log, out);
+  ASSERT_GT(pid, 0);
+  const int status = interrupt_after_an_epoch(pid, log, SIGINT);
+  const std::string said = read_bytes(out);
+  ASSERT_EQ(status, 130) << said;
+  EXPECT_NE(said.find("interrupted by SIGINT"), std::string::npos) << said;
+  EXPECT_FALSE(std::filesystem::exists(resumed));  // no --save for an interrupted run
+  // Without --checkpoint the state goes to descent-interrupted.ckpt in the
+  // working directory (the test's, here), and the message gives the command.
+  const auto at = said.find("resume with: descent ");
+  ASSERT_NE(at, std::string::npos) << said;
+  std::string again = said.substr(at + std::string("resume with: descent ").size());
+  again = again.substr(0, again.find('\n'));
+  EXPECT_NE(again.find("--resume descent-interrupted.ckpt"), std::string::npos) << again;
+  const auto r = descent_cli(again);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto a = descent::io::SafetensorsFile::read(straight), b = descent::io::SafetensorsFile::read(resumed);
+  for (const auto& name : a.names()) {
+    const auto x = a.raw(name), y = b.raw(name);
+    EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end())) << name;
+  }
+  std::filesystem::remove("descent-interrupted.ckpt");
+}
+
+TEST_F(TrainCli, SigtermStopsARunWithItsCheckpointAndExitsWith143) {
+  const auto data = blobs(2000);
+  const auto out = (dir_ / "out.txt").string(), log = (dir_ / "run.jsonl").string();
+  const auto checkpoint = (dir_ / "run.ckpt").string();
+  const pid_t pid = start_cli("train --data " + data + " --model mlp:2-32-2 --optimizer sgd --epochs 1000 "
+                              "--batch-size 4 --threads 1 --json --log " + log + " --checkpoint " + checkpoint,
+                              out);
+  ASSERT_GT(pid, 0);
+  const int status = interrupt_after_an_epoch(pid, log, SIGTERM);
+  const std::string said = read_bytes(out);
+  ASSERT_EQ(status, 143) << said;
+  const auto j = nlohmann::json::parse(said.substr(said.find('{'), said.rfind('}') - said.find('{') + 1));
+  EXPECT_EQ(j["status"], "interrupted");
+  EXPECT_EQ(j["checkpoint"], checkpoint);
+  EXPECT_NE(said.find("--resume " + checkpoint), std::string::npos) << said;
+  EXPECT_NE(read_bytes(log).find("\"interrupted\":\"SIGTERM\""), std::string::npos);
+}
+
+TEST_F(TrainCli, RollbackRecoversADivergingRunAndLogsEachRollback) {
+  const auto log = (dir_ / "run.jsonl").string();
+  const std::string args = "train --data " + line(200) + " --label-column 0 --model linear --optimizer sgd --lr 16 "
+                           "--epochs 30 --batch-size 10 --json --log " + log;
+  EXPECT_EQ(descent_cli(args).status, 1);  // stop, the default
+  const auto r = descent_cli(args + " --on-divergence rollback --max-rollbacks 10 --divergence-factor 10");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_EQ(j["status"], "max_iterations");
+  EXPECT_GE(j["rollbacks"].get<int>(), 1);
+  EXPECT_GT(j["test_r2"].get<double>(), 0.99);
+  std::istringstream lines(read_bytes(log));
+  int logged = 0;
+  for (std::string l; std::getline(lines, l);)
+    if (nlohmann::json::parse(l).contains("rollback")) ++logged;
+  EXPECT_EQ(logged, j["rollbacks"].get<int>());
+  EXPECT_EQ(descent_cli(args + " --on-divergence maybe").status, 2);
+  EXPECT_EQ(descent_cli(args + " --divergence-factor 0.5").status, 2);
+  EXPECT_EQ(descent_cli(args + " --max-rollbacks -1").status, 2);
+  EXPECT_EQ(descent_cli("train --data " + line(20) + " --label-column 0 --model linear --optimizer lbfgs "
+                        "--on-divergence rollback").status, 2);
+}
+
+TEST_F(TrainCli, AWriteThatFailsIsReportedAndLeavesThePreviousFileIntact) {
+  const auto data = blobs(200);
+  const std::string args = "train --data " + data + " --model mlp:2-64-2 --optimizer adam --epochs 1 --batch-size 8 "
+                           "--threads 1";
+  const auto model = (dir_ / "model.safetensors").string();
+  ASSERT_EQ(descent_cli(args + " --save " + model).status, 0);
+  const std::string before = read_bytes(model);
+  // A file-size limit of 1 KiB (ulimit -f counts 512-byte blocks in sh):
+  // the new model cannot be written.
+  const std::string limited = "sh -c 'ulimit -f 2; exec " + std::string(DESCENT_CLI) + " " + args + " --seed 9 --save " +
+                              model + "' 2>&1";
+  FILE* pipe = popen(limited.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string said;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) said.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(raw)) << said;
+  EXPECT_EQ(WEXITSTATUS(raw), 1) << said;
+  EXPECT_NE(said.find("cannot write '" + model + "'"), std::string::npos) << said;
+  EXPECT_NE(said.find("File too large"), std::string::npos) << said;
+  EXPECT_EQ(read_bytes(model), before);
+  EXPECT_EQ(descent_cli("evaluate --model " + model + " --data " + data).status, 0);
+}
+
+TEST_F(TrainCli, DamagedOrForeignFilesAreRefusedByEvaluateAndResume) {
+  const auto data = blobs(200);
+  const std::string args = "train --data " + data + " --model mlp:2-8-2 --optimizer adam --epochs 1 --batch-size 8 "
+                           "--threads 1";
+  const auto model = (dir_ / "model.safetensors").string(), checkpoint = (dir_ / "run.ckpt").string();
+  ASSERT_EQ(descent_cli(args + " --save " + model + " --checkpoint " + checkpoint).status, 0);
+  const std::string bytes = read_bytes(model);
+  const auto damaged = (dir_ / "damaged.safetensors").string();
+  auto refused = [&](const std::string& cmd, const std::string& why) {
+    const auto r = descent_cli(cmd);
+    EXPECT_EQ(r.status, 2) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find(why), std::string::npos) << cmd << "\n" << r.out;
+  };
+  std::ofstream(damaged, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 5);
+  refused("evaluate --model " + damaged + " --data " + data, damaged);
+  std::string flipped = bytes;
+  flipped[flipped.size() - 6] = char(flipped[flipped.size() - 6] ^ 1);  // a bit of a weight
+  std::ofstream(damaged, std::ios::binary | std::ios::trunc) << flipped;
+  refused("evaluate --model " + damaged + " --data " + data, "damaged");
+  refused("evaluate --model " + checkpoint + " --data " + data, "a training checkpoint, not a saved model");
+  refused("evaluate --model " + data + " --data " + data, data);
+  refused(args + " --resume " + model, "not a descent training checkpoint");
+  refused("train --data " + data + " --model mlp:2-4-2 --optimizer adam --epochs 2 --batch-size 8 --resume " +
+              checkpoint, "another model");
+  refused("train --data " + data + " --model mlp:2-8-2 --optimizer sgd --epochs 2 --batch-size 8 --resume " +
+              checkpoint, "optimizer adam; this run uses sgd");
+}
+
+TEST_F(TrainCli, SigkillAtRandomMomentsOfCheckpointWritesLeavesALoadableCheckpoint) {
+  // A checkpoint after every step, about 0.8 MB each: most of the run is
+  // spent writing one, so the kills land inside writes.
+  const auto data = blobs(400);
+  const auto checkpoint = (dir_ / "run.ckpt").string(), out = (dir_ / "out.txt").string();
+  const std::string args = "train --data " + data + " --model mlp:2-256-256-2 --optimizer adam --epochs 1000 "
+                           "--batch-size 4 --threads 1 --checkpoint " + checkpoint + " --checkpoint-every 1";
+  descent::Rng rng(11);
+  int survivors = 0;
+  descent::Index last_steps = -1;
+  for (int kill = 0; kill < 12; ++kill) {
+    const pid_t pid = start_cli(args + (std::filesystem::exists(checkpoint) ? " --resume " + checkpoint : ""), out);
+    ASSERT_GT(pid, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng.below(250)));
+    ::kill(pid, SIGKILL);
+    int raw = 0;
+    ::waitpid(pid, &raw, 0);
+    ASSERT_TRUE(WIFSIGNALED(raw)) << read_bytes(out);
+    if (!std::filesystem::exists(checkpoint)) continue;  // killed before its first checkpoint
+    const auto info = descent::train::inspect_checkpoint(checkpoint);  // throws if torn or damaged
+    EXPECT_GE(info.steps, last_steps) << "a resumed run went back";
+    last_steps = info.steps;
+    ++survivors;
+    int temporaries = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_))
+      temporaries += entry.path().filename().string().find(".tmp-") != std::string::npos;
+    EXPECT_LE(temporaries, 1) << "stale temporaries pile up";
+  }
+  EXPECT_GE(survivors, 8);
+  EXPECT_GT(last_steps, 0);
+}
+
+TEST_F(TrainCli, AModelTooLargeForMemoryIsRefusedBeforeAllocating) {
+  const auto r = descent_cli("train --data " + blobs(20) + " --model mlp:2-100000-100000-100000-2 --epochs 1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("GiB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("20000"), std::string::npos) << r.out;  // the parameter count, 20,000,700,002
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -32,6 +33,13 @@ inline void require_memory(double bytes, double fraction, const std::string& wha
   if (bytes > fraction * available)
     throw usage_error(fmt::format("{} needs about {:.1f} GiB; this machine has {:.1f} GiB", what,
                                   bytes / double(1ull << 30), available / double(1ull << 30)));
+}
+
+// The command line as given, argv[0] first (main records it), for messages
+// that tell the user what to run next.
+inline std::vector<std::string>& command_line() {
+  static std::vector<std::string> words;
+  return words;
 }
 
 // Registers `descent minimize` on app; the returned callable runs it after parsing.

@@ -7,7 +7,10 @@
 // Exit status: 0 when the command ran (whatever the solver's status, which
 // the output reports; but 1 for a training run that diverged), 1 on a
 // runtime failure (a file that cannot be written), 2 on a usage error or an
-// input file that cannot be read as what it claims to be.
+// input file that cannot be read as what it claims to be, 130 or 143 for a
+// training run stopped by SIGINT or SIGTERM (after writing a checkpoint).
+#include <signal.h>
+
 #include <cstdio>
 #include <exception>
 
@@ -17,6 +20,10 @@
 #include "descent/core/error.hpp"
 
 int main(int argc, char** argv) {
+  // A write past a file-size limit (ulimit -f) fails with EFBIG and is
+  // reported, instead of killing the process before it can say so.
+  signal(SIGXFSZ, SIG_IGN);
+  descent::cli::command_line().assign(argv, argv + argc);
   CLI::App app{"descent: gradient-based optimization and model training", "descent"};
   app.set_version_flag("--version", std::string("descent ") + DESCENT_VERSION);
   app.require_subcommand(1);

@@ -6,7 +6,13 @@
 //                 --optimizer NAME [--lr --momentum --weight-decay ... --schedule SPEC --clip-norm X]
 //                 [--l2 LAMBDA] --epochs E --batch-size B [--val-fraction F] [--early-stopping P]
 //                 [--gtol G --max-iter N] --seed S [--threads T] [--log FILE.jsonl]
-//                 [--save MODEL.safetensors] [--json]
+//                 [--save MODEL.safetensors] [--checkpoint FILE [--checkpoint-every N]] [--resume FILE]
+//                 [--on-divergence stop|rollback [--divergence-factor F] [--max-rollbacks K]] [--json]
+//
+// SIGINT or SIGTERM stops a stepper run after its current step, writes a
+// checkpoint (to --checkpoint, else descent-interrupted.ckpt), prints the
+// command that resumes it and exits with 130 or 143; a full-batch solver
+// stops after its current iteration.
 //
 //   descent evaluate --model MODEL.safetensors --data fashion-mnist|FILE.csv|FILE.svm
 //                    [--label-column K] [--json]
@@ -21,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -29,13 +36,16 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "descent/core/memory.hpp"
 #include "descent/data/csv.hpp"
 #include "descent/data/libsvm.hpp"
 #include "descent/data/named.hpp"
 #include "descent/io/safetensors.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
+#include "descent/train/checkpoint.hpp"
 #include "descent/train/trainer.hpp"
+#include "interrupt.hpp"
 #include "stepper_flags.hpp"
 
 namespace descent::cli {
@@ -52,8 +62,14 @@ struct Flags {
   int threads = 0;
   std::string log, save, checkpoint, resume;
   Index checkpoint_every = 0;
+  std::string on_divergence = "stop";
+  double divergence_factor = 0;
+  Index max_rollbacks = 3;
   bool json = false;
 };
+
+// Where an interrupted run without --checkpoint leaves its state.
+constexpr const char* interrupt_checkpoint = "descent-interrupted.ckpt";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -188,6 +204,19 @@ class Progress final : public train::TrainCallback {
     return true;
   }
 
+  void on_rollback(const train::RollbackRecord& r) override {
+    if (terminal_) fmt::print(out_, "\r{:120}\r", "");
+    fmt::print(out_, "rollback {}/{} at step {} (epoch {}): {}; back to the snapshot of step {}, learning rate x{:g}\n",
+               r.rollback, flags_.max_rollbacks, r.step, r.epoch, r.reason, r.restored_step, r.lr_scale);
+    std::fflush(out_);
+    log_.write({{"rollback", r.rollback},
+                {"epoch", r.epoch},
+                {"step", r.step},
+                {"restored_step", r.restored_step},
+                {"lr_scale", r.lr_scale},
+                {"reason", r.reason}});
+  }
+
  private:
   const Flags& flags_;
   Index steps_per_epoch_;
@@ -198,22 +227,50 @@ class Progress final : public train::TrainCallback {
 };
 
 // One line per iteration of a full-batch solver in the log.
+// It also stops the solver, as failed, once a signal has come.
 template <class T>
 class SolverLog final : public Callback<T> {
  public:
-  explicit SolverLog(JsonLog& log) : log_(log) {}
+  SolverLog(JsonLog& log, const std::atomic<bool>& interrupted) : log_(log), interrupted_(interrupted) {}
   Control on_iteration(const IterationReport<T>& r) override {
     log_.write({{"iteration", r.iteration},
                 {"evaluations", r.gradient_evaluations},
                 {"loss", double(r.value)},
                 {"gradient_norm", double(r.gradient_norm)},
                 {"seconds", r.seconds}});
-    return Control::proceed;
+    return interrupted_.load() ? Control::stop_failed : Control::proceed;
   }
 
  private:
   JsonLog& log_;
+  const std::atomic<bool>& interrupted_;
 };
+
+// The command line that resumes an interrupted run: the same words, with
+// --resume (and its value) replaced.
+std::string resume_command(const std::string& checkpoint) {
+  const auto& words = command_line();
+  std::string out = "descent";
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--resume") {
+      ++i;
+      continue;
+    }
+    if (w.rfind("--resume=", 0) == 0) continue;
+    const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789-_=.,:/+@%") == std::string::npos;
+    out += ' ';
+    if (plain) {
+      out += w;
+    } else {  // single quotes, each ' as '\''
+      out += '\'';
+      for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out + " --resume " + checkpoint;
+}
 
 // Every setting of the run, defaults included: the loss the model uses and
 // every hyper-parameter of the stepper with the value it took.
@@ -244,6 +301,9 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"checkpoint", f.checkpoint},
           {"checkpoint_every", f.checkpoint_every},
           {"resume", f.resume},
+          {"on_divergence", f.on_divergence},
+          {"divergence_factor", f.divergence_factor},
+          {"max_rollbacks", f.max_rollbacks},
           {"max_iter", f.max_iter},
           {"memory", f.memory},
           {"seed", f.seed},
@@ -271,6 +331,7 @@ void save_model(const std::string& path, const std::string& spec, const nn::Mode
   w.set_metadata("model", spec);
   w.set_metadata("loss", model.loss().name());
   w.set_metadata("descent", DESCENT_VERSION);
+  w.set_metadata("descent.crc32", train::tensor_checksum(w.serialize(), path));
   w.write(path);
 }
 
@@ -304,10 +365,17 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
       throw usage_error(e.what());
     }
   }
+  // The parameters, their gradient and the step's copy, up to three
+  // vectors of optimizer state (or L-BFGS's pairs), the best weights and a
+  // rollback snapshot: refused before any of it is allocated.
+  const auto solver = parse_method(f.optimizer);
+  const double vectors = solver ? 6.0 + 2.0 * double(f.memory) : 9.0;
+  require_memory(vectors * double(model.num_parameters()) * double(sizeof(T)), 0.9,
+                 fmt::format("model {} ({} parameters, {} bytes each, about {:g} copies)", spec,
+                             model.num_parameters(), sizeof(T), vectors));
   Vector<T> x(model.num_parameters());
   model.initialize(x, f.seed);
 
-  const auto solver = parse_method(f.optimizer);
   std::unique_ptr<optim::Stepper<T>> stepper;
   optim::Hyperparameters hyperparameters = f.stepper.hyperparameters_map();
   if (!solver) {
@@ -330,8 +398,10 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
   if (!f.json)
     fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train.rows,
                sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
+  const InterruptGuard interrupt;
+  std::string written;  // the checkpoint an interrupted run wrote
   if (solver) {
-    SolverLog<T> solver_log(log);
+    SolverLog<T> solver_log(log, interrupt.flag());
     MinimizeOptions options;
     options.stop.gradient_tolerance = f.gtol;
     options.stop.max_iterations = f.max_iter;
@@ -363,7 +433,14 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
                                       .time_limit = f.time_limit.value_or(std::numeric_limits<double>::infinity()),
                                       .checkpoint = f.checkpoint,
                                       .checkpoint_every = f.checkpoint_every,
-                                      .resume = f.resume};
+                                      .resume = f.resume,
+                                      .interrupt = &interrupt.flag(),
+                                      .interrupt_checkpoint = interrupt_checkpoint,
+                                      .on_divergence = f.on_divergence == "rollback"
+                                                           ? train::TrainOptions::OnDivergence::rollback
+                                                           : train::TrainOptions::OnDivergence::stop,
+                                      .divergence_factor = f.divergence_factor,
+                                      .max_rollbacks = f.max_rollbacks};
     const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, *stepper,
                               options, &progress);
     summary["status"] = std::string(to_string(r.status));
@@ -375,7 +452,25 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     summary["samples_per_second"] = r.samples_per_second;
     if (r.best_epoch > 0) summary["best_epoch"] = r.best_epoch;
     if (r.diverged_at_step > 0) summary["diverged_at_step"] = r.diverged_at_step;
+    summary["rollbacks"] = r.rollbacks;
+    written = r.checkpoint_written;
     if (!f.json) fmt::print("{}: {}\n", f.optimizer, r.message);
+  }
+
+  // Interrupted: no test figures and no --save; say how to go on, and exit
+  // with 128 + the signal's number.
+  if (interrupt.signal() != 0 && (summary["status"] == "interrupted" || summary["status"] == "aborted_by_callback")) {
+    summary["status"] = "interrupted";
+    if (!written.empty()) summary["checkpoint"] = written;
+    log.write({{"interrupted", interrupt.signal_name()}, {"checkpoint", written}});
+    if (f.json) fmt::print("{}\n", summary.dump(2));
+    fmt::print(stderr, "descent: interrupted by {}", interrupt.signal_name());
+    if (!written.empty()) {
+      fmt::print(stderr, "; the run's state is in {}\nresume with: {}\n", written, resume_command(written));
+    } else {
+      fmt::print(stderr, "; a full-batch solver keeps no checkpoint: run it again to finish\n");
+    }
+    return 128 + interrupt.signal();
   }
 
   const auto e = train::evaluate(model, x, sets.test);
@@ -419,7 +514,13 @@ int run_train(const Flags& f) {
   if (f.checkpoint_every < 0)
     throw usage_error(fmt::format("--checkpoint-every must be >= 0; got {}", f.checkpoint_every));
   if (f.checkpoint_every > 0 && f.checkpoint.empty()) throw usage_error("--checkpoint-every needs --checkpoint FILE");
+  if (!(f.divergence_factor == 0 || (f.divergence_factor > 1 && std::isfinite(f.divergence_factor))))
+    throw usage_error(fmt::format("--divergence-factor must be 0 (off) or > 1; got {}", f.divergence_factor));
+  if (f.max_rollbacks < 0) throw usage_error(fmt::format("--max-rollbacks must be >= 0; got {}", f.max_rollbacks));
   const bool solver = parse_method(f.optimizer).has_value();
+  if (solver && f.on_divergence == "rollback")
+    throw usage_error("--on-divergence rollback is for the steppers; the full-batch solvers reset their curvature "
+                      "memory after a failed line search themselves");
   if (solver && !(f.checkpoint.empty() && f.resume.empty()))
     throw usage_error("--checkpoint and --resume are for the steppers; a full-batch solver runs to the end");
   if (!solver && !optim::is_stepper_name(f.optimizer))
@@ -509,7 +610,20 @@ void run_evaluate(const EvaluateFlags& f) {
   const auto file = io::SafetensorsFile::read(f.model);
   const auto spec = file.metadata().find("model");
   if (spec == file.metadata().end())
-    throw parse_error(f.model, 0, "no \"model\" entry in its metadata: not a file written by descent train --save");
+    throw parse_error(f.model, 0,
+                      file.metadata().count("descent.checkpoint")
+                          ? "a training checkpoint, not a saved model: continue it with descent train --resume, or "
+                            "save a model with descent train --save"
+                          : "no \"model\" entry in its metadata: not a file written by descent train --save");
+  // Files from before checksums were written have none to check.
+  if (const auto crc = file.metadata().find("descent.crc32"); crc != file.metadata().end()) {
+    std::ifstream in(f.model, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string actual = train::tensor_checksum(bytes, f.model);
+    if (actual != crc->second)
+      throw parse_error(f.model, 0, fmt::format("the model file is damaged: its tensors' CRC-32 is {}, its metadata "
+                                                "says {}", actual, crc->second));
+  }
   const auto& named = data::named_datasets();
   Flags as_train;
   as_train.label_column = f.label_column;
@@ -576,6 +690,16 @@ void add_train(CLI::App& app) {
                   "Write a checkpoint (weights, optimizer state, generators, position) after every epoch");
   cmd->add_option("--checkpoint-every", f->checkpoint_every, "Also every this many steps");
   cmd->add_option("--resume", f->resume, "Continue the run this checkpoint was written by (same flags)");
+  cmd->add_option("--on-divergence", f->on_divergence,
+                  "stop: end a run whose loss becomes non-finite or explodes; rollback: restore the last good "
+                  "weights and optimizer state, halve the learning rate and go on")
+      ->check(CLI::IsMember({"stop", "rollback"}))
+      ->capture_default_str();
+  cmd->add_option("--divergence-factor", f->divergence_factor,
+                  "Also count as diverging a smoothed loss over this many times the lowest so far (> 1; 0: off)")
+      ->capture_default_str();
+  cmd->add_option("--max-rollbacks", f->max_rollbacks, "Rollbacks before a divergence stops the run")
+      ->capture_default_str();
   cmd->add_flag("--json", f->json, "Print one JSON summary");
   cmd->callback([f] {
     const int status = run_train(*f);
