@@ -1,0 +1,120 @@
+// The MPI communicator (compiled only when the build found MPI).
+#include <mpi.h>
+
+#include <climits>
+#include <cstdio>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "descent/dist/communicator.hpp"
+
+namespace descent::dist {
+
+namespace {
+
+// MPI is initialized once per process and finalized with the last
+// communicator (MPI cannot be initialized again after MPI_Finalize).
+std::mutex lifetime_mutex;
+int open_communicators = 0;
+bool we_initialized = false;
+
+void check(int code, const char* what) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  int rank = -1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  throw communication_error(fmt::format("rank {}: {} failed: {}", rank, what, std::string(text, std::size_t(length))));
+}
+
+int as_count(std::size_t n, const char* what) {
+  if (n > std::size_t(INT_MAX))
+    throw communication_error(fmt::format("{}: {} values, more than one MPI call takes ({})", what, n, INT_MAX));
+  return static_cast<int>(n);
+}
+
+class MpiCommunicator final : public Communicator {
+ public:
+  MpiCommunicator() {
+    {
+      std::lock_guard lock(lifetime_mutex);
+      int initialized = 0, finalized = 0;
+      MPI_Initialized(&initialized);
+      MPI_Finalized(&finalized);
+      if (finalized) throw communication_error("MPI was finalized already; it cannot be started again");
+      if (!initialized) {
+        int provided = 0;
+        MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+        we_initialized = true;
+      }
+      ++open_communicators;
+    }
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+    // Failed calls return a code (turned into communication_error) instead
+    // of ending the process where the error is no longer explainable.
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
+  ~MpiCommunicator() override {
+    MPI_Comm_free(&comm_);
+    std::lock_guard lock(lifetime_mutex);
+    if (--open_communicators == 0 && we_initialized) {
+      MPI_Finalize();
+      we_initialized = false;
+    }
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void allreduce_sum(std::span<float> data) override { reduce_broadcast(data.data(), data.size(), MPI_FLOAT); }
+  void allreduce_sum(std::span<double> data) override { reduce_broadcast(data.data(), data.size(), MPI_DOUBLE); }
+  void allreduce_sum(std::span<std::int64_t> data) override {
+    reduce_broadcast(data.data(), data.size(), MPI_INT64_T);
+  }
+
+  void broadcast(std::span<std::byte> data, int root) override {
+    check(MPI_Bcast(data.data(), as_count(data.size(), "broadcast"), MPI_BYTE, root, comm_), "MPI_Bcast");
+  }
+
+  void allgather(std::span<const std::int64_t> mine, std::span<std::int64_t> all) override {
+    if (all.size() != mine.size() * std::size_t(size_))
+      throw communication_error(fmt::format("allgather: {} values from each of {} ranks need room for {}, not {}",
+                                            mine.size(), size_, mine.size() * std::size_t(size_), all.size()));
+    const int n = as_count(mine.size(), "allgather");
+    check(MPI_Allgather(mine.data(), n, MPI_INT64_T, all.data(), n, MPI_INT64_T, comm_), "MPI_Allgather");
+  }
+
+  void barrier() override { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+  [[noreturn]] void abort(int status) override {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    MPI_Abort(comm_, status);
+    std::_Exit(status);  // MPI_Abort does not return; this is for the compiler
+  }
+
+ private:
+  // A sum reduced on rank 0 in rank order, then broadcast: the same bits
+  // on every rank (MPI_Allreduce does not promise that for every algorithm).
+  void reduce_broadcast(void* data, std::size_t n, MPI_Datatype type) {
+    const int count = as_count(n, "allreduce_sum");
+    if (count == 0) return;
+    check(MPI_Reduce(rank_ == 0 ? MPI_IN_PLACE : data, data, count, type, MPI_SUM, 0, comm_), "MPI_Reduce");
+    check(MPI_Bcast(data, count, type, 0, comm_), "MPI_Bcast");
+  }
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace
+
+bool mpi_available() { return true; }
+
+std::unique_ptr<Communicator> open_mpi() { return std::make_unique<MpiCommunicator>(); }
+
+}  // namespace descent::dist
