@@ -95,7 +95,7 @@ T ModelObjective<T>::chunk_range(Worker& worker, const T* x, T* grad, Index firs
   for (Index c = first_chunk; c < last_chunk; ++c) {
     const Index first = c * options_.chunk_rows;
     const Index count = std::min(options_.chunk_rows, samples_ - first);
-    const T weight = static_cast<T>(count) / static_cast<T>(samples_);
+    const T weight = options_.sum ? static_cast<T>(count) : static_cast<T>(count) / static_cast<T>(samples_);
     total += weight * evaluate(worker, x, grad, first, count, {}, weight);
   }
   return total;
@@ -164,23 +164,27 @@ T ModelObjective<T>::value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g) {
                   fmt::format("ModelObjective: x has {} and g {} values, the model {}", x.size(), g.size(), size()));
   g.setZero();
   const T loss = full_pass(x.data(), g.data());
-  return loss + penalty(x.data(), g.data());
+  return options_.sum ? loss : loss + penalty(x.data(), g.data());
 }
 
 template <class T>
 T ModelObjective<T>::value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g, std::span<const Index> rows) {
   DESCENT_REQUIRE(x.size() == size() && g.size() == size(),
                   fmt::format("ModelObjective: x has {} and g {} values, the model {}", x.size(), g.size(), size()));
-  DESCENT_REQUIRE(!rows.empty(), "ModelObjective: the mini-batch has no rows");
+  DESCENT_REQUIRE(options_.sum || !rows.empty(), "ModelObjective: the mini-batch has no rows");
   g.setZero();
-  const T loss = evaluate(*workers_.front(), x.data(), g.data(), 0, static_cast<Index>(rows.size()), rows, T(1));
+  if (rows.empty()) return T(0);
+  const auto count = static_cast<Index>(rows.size());
+  if (options_.sum) return static_cast<T>(count) * evaluate(*workers_.front(), x.data(), g.data(), 0, count, rows, static_cast<T>(count));
+  const T loss = evaluate(*workers_.front(), x.data(), g.data(), 0, count, rows, T(1));
   return loss + penalty(x.data(), g.data());
 }
 
 template <class T>
 T ModelObjective<T>::value(ConstVectorRef<T> x) {
   DESCENT_REQUIRE(x.size() == size(), fmt::format("ModelObjective: x has {} values, the model {}", x.size(), size()));
-  return full_pass(x.data(), nullptr) + penalty(x.data(), nullptr);
+  const T loss = full_pass(x.data(), nullptr);
+  return options_.sum ? loss : loss + penalty(x.data(), nullptr);
 }
 
 template class ModelObjective<float>;

@@ -40,6 +40,12 @@ struct ModelObjectiveOptions {
   // not biases, not norm parameters) to every value, and l2 w to the
   // gradient, for any optimizer. Range: >= 0.
   double l2 = 0;
+  // sum: every value and gradient is the SUM over the samples instead of
+  // the mean, without the l2 penalty, and a mini-batch may have no rows
+  // (value 0, gradient 0). For data-parallel training, where each rank sums
+  // its share and the shares are added up before the one division by the
+  // global count and the one penalty() (dist/).
+  bool sum = false;
 };
 
 template <class T>
@@ -58,6 +64,10 @@ class ModelObjective {
   T value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g, std::span<const Index> rows);
   // Mean loss over all samples, without gradients.
   T value(ConstVectorRef<T> x);
+
+  // The l2 penalty at x (its options' l2); adds its gradient to grad when
+  // not null. Included in every value except with the sum option.
+  T penalty(const T* x, T* grad) const;
 
   // The calling thread's tape, for tests that count what a pass allocates.
   const Tape<T>& tape() const { return workers_.front()->tape; }
@@ -81,9 +91,6 @@ class ModelObjective {
   T full_pass(const T* x, T* grad);
   // One worker per thread that may share a full pass; the first is the caller's.
   void ensure_workers(int count);
-  // The l2 penalty at x, its gradient added to grad (when not null).
-  T penalty(const T* x, T* grad) const;
-
   Model<T>& model_;
   const T* features_;
   const T* targets_;
