@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <numeric>
@@ -18,6 +19,7 @@
 #include "descent/optim/schedule.hpp"
 #include "descent/optim/state_io.hpp"
 #include "descent/train/checkpoint.hpp"
+#include "data_parallel.hpp"
 
 namespace descent::train {
 
@@ -311,6 +313,116 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
   return loop;
 }
 
+// ---- Data-parallel runs -----------------------------------------------------------
+
+// What kind of run the options ask for, checked.
+struct DistributedRun {
+  bool on = false;
+  Index sync_every = 0;
+  Index rows_per_epoch = 0;  // the rows one epoch's loop walks through
+  bool synchronous() const { return on && sync_every == 0; }
+  bool local_sgd() const { return on && sync_every > 0; }
+};
+
+DistributedRun distributed_run(const TrainOptions& o, const data::Dataset& training) {
+  DistributedRun d;
+  d.rows_per_epoch = training.rows;
+  require(o.sync_every >= 0, fmt::format("sync_every = {}, expected >= 0", o.sync_every));
+  require((o.communicator == nullptr) == (o.shard == nullptr),
+          "a data-parallel run needs both a communicator and the rank's shard (TrainOptions::communicator, shard)");
+  if (!o.communicator) {
+    require(o.sync_every == 0 && !o.sync_state, "sync_every and sync_state need a communicator (local SGD)");
+    return d;
+  }
+  const dist::Shard& shard = *o.shard;
+  require(static_cast<Index>(shard.rows.size()) == training.rows,
+          fmt::format("the training set given has {} rows, this rank's shard {}", training.rows, shard.rows.size()));
+  for (const Index r : shard.rows)
+    require(r >= 0 && r < shard.total_rows, fmt::format("the shard holds row {} of {}", r, shard.total_rows));
+  d.on = true;
+  d.sync_every = o.sync_every;
+  d.rows_per_epoch = shard.total_rows;
+  if (o.sync_every > 0) {
+    require(o.checkpoint.empty() && o.resume.empty(),
+            "local SGD (sync_every > 0) writes no checkpoints: each rank's own order and optimizer state would "
+            "have to be saved");
+    require(!optim::is_plateau_spec(o.schedule), "local SGD (sync_every > 0) does not take a plateau schedule");
+    require(o.on_divergence == TrainOptions::OnDivergence::stop && o.divergence_factor == 0,
+            "local SGD (sync_every > 0) takes neither the divergence rollback nor divergence_factor: its ranks see "
+            "different losses");
+    d.rows_per_epoch = shard.total_rows / o.communicator->size();  // the smallest shard
+  }
+  return d;
+}
+
+std::int64_t bits_of(double v) {
+  std::int64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+// Every rank must run the same model on the same data with the same
+// settings: compared once, before the first collective of the loop.
+template <class T>
+void handshake(dist::Communicator& comm, const nn::Model<T>& model, const Vector<T>& x, const data::Dataset& training,
+               const data::Dataset* validation, optim::Stepper<T>& stepper, const TrainOptions& o,
+               const DistributedRun& d) {
+  std::string layout;
+  for (const Segment& s : model.layout().segments()) layout += fmt::format("{}:{};", s.name, s.length);
+  const auto hash = [](const std::string& v) { return static_cast<std::int64_t>(dist::hash_string(v)); };
+  const auto values = std::as_bytes(std::span<const T>(x.data(), static_cast<std::size_t>(x.size())));
+  dist::handshake(comm, {{"the parameter count", model.num_parameters()},
+                         {"the model's layers (a hash of their names and sizes)", hash(layout)},
+                         {"the loss", hash(model.loss().name())},
+                         {"the features per sample", training.features},
+                         {"the targets per sample", training.targets},
+                         {"the training rows in all", o.shard->total_rows},
+                         {"the validation rows", validation ? validation->rows : -1},
+                         {"the optimizer", hash(stepper.name())},
+                         {"the batch size", o.batch_size},
+                         {"the epochs", o.epochs},
+                         {"the seed", static_cast<std::int64_t>(o.seed)},
+                         {"the learning rate (its bits)", bits_of(o.lr)},
+                         {"l2 (its bits)", bits_of(o.l2)},
+                         {"the schedule", hash(o.schedule)},
+                         {"the early-stopping patience", o.patience},
+                         {"the checkpoint interval", o.checkpoint_every},
+                         {"sync_every", d.sync_every},
+                         {"sync_state", o.sync_state},
+                         {"the starting parameters (a hash; after --resume, the checkpoint's)",
+                          static_cast<std::int64_t>(dist::hash_bytes(values))}});
+}
+
+// A full-batch objective over sharded data: each rank sums value and
+// gradient over its rows, one allreduce adds [gradient..., value], and the
+// division by the global row count and the l2 penalty come once, after it.
+template <class T>
+class AllreducedObjective {
+ public:
+  AllreducedObjective(nn::ModelObjective<T>& local, dist::Communicator& comm, Index total_rows)
+      : local_(local), comm_(comm), total_(static_cast<T>(total_rows)), buffer_(local.size() + 1) {}
+  Index size() const { return local_.size(); }
+  T value_and_gradient(ConstVectorRef<T> x, VectorRef<T> g) {
+    const Index n = size();
+    auto sums = buffer_.head(n);
+    buffer_[n] = local_.value_and_gradient(x, sums);
+    comm_.allreduce_sum(std::span<T>(buffer_.data(), static_cast<std::size_t>(buffer_.size())));
+    g = sums / total_;
+    return buffer_[n] / total_ + local_.penalty(x.data(), g.data());
+  }
+  T value(ConstVectorRef<T> x) {
+    T v = local_.value(x);
+    comm_.allreduce_sum(std::span<T>(&v, 1));
+    return v / total_ + local_.penalty(x.data(), nullptr);
+  }
+
+ private:
+  nn::ModelObjective<T>& local_;
+  dist::Communicator& comm_;
+  T total_;
+  Vector<T> buffer_;
+};
+
 }  // namespace
 
 std::string describe_layout(const Layout& layout) {
@@ -416,9 +528,15 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   if (validation) require_fits(model, *validation, "validation");
 
   const Table<T> table(training);
+  const DistributedRun dist = distributed_run(o, training);
   nn::ModelObjective<T> objective(model, table.x, table.y, training.rows,
-                                  {.chunk_rows = o.chunk_rows, .training = true, .seed = o.seed, .l2 = o.l2});
-  const Index n = training.rows, batch = std::min(o.batch_size, n);
+                                  {.chunk_rows = o.chunk_rows, .training = true, .seed = o.seed, .l2 = o.l2,
+                                   .sum = dist.synchronous()});
+  std::optional<detail::DataParallel<T>> parallel;
+  if (dist.on) parallel.emplace(*o.communicator, *o.shard, objective, o.batch_size, o.seed);
+  // n: the rows one epoch walks through (in local SGD, the rank's own,
+  // counted as on the smallest shard, so that every rank takes as many steps).
+  const Index n = dist.rows_per_epoch, batch = std::min(o.batch_size, n);
   const Index steps_per_epoch = (n + batch - 1) / batch;
   std::optional<optim::ReduceOnPlateau> plateau;
   if (optim::is_plateau_spec(o.schedule)) plateau.emplace(o.lr, optim::parse_plateau(o.schedule));
@@ -439,17 +557,20 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     rng.set_state(loop.shuffle);
     objective.rng().set_state(loop.dropout);
   } else {
-    loop.order.resize(static_cast<std::size_t>(n));
+    loop.order.resize(static_cast<std::size_t>(dist.local_sgd() ? training.rows : n));
     std::iota(loop.order.begin(), loop.order.end(), Index(0));
   }
+  if (dist.local_sgd()) rng.reseed(o.seed ^ (0x2545f4914f6cdd1dULL * std::uint64_t(o.communicator->rank() + 1)));
+  if (parallel) handshake(*o.communicator, model, x, training, validation, stepper, o, dist);
+  Vector<T> synced = dist.local_sgd() ? Vector<T>(x) : Vector<T>();  // local SGD: x at the last averaging
   if (rollback) snapshot.capture(x, stepper, model.buffers(), loop.steps);
   // What a run killed while writing its checkpoint left beside it.
-  if (!o.checkpoint.empty()) io::remove_stale_temporaries(o.checkpoint);
+  if (!o.checkpoint.empty() && (!parallel || parallel->lead())) io::remove_stale_temporaries(o.checkpoint);
   const auto checkpoint = [&](const std::string& path) {
     loop.shuffle = rng.state();
     loop.dropout = objective.rng().state();
     if (plateau) loop.plateau = plateau->state();
-    save_checkpoint(path, model, x, best, stepper, loop);
+    if (!parallel || parallel->lead()) save_checkpoint(path, model, x, best, stepper, loop);  // rank 0 writes it
     // A run resumed from here starts with this snapshot: so does this one.
     if (rollback) snapshot.capture(x, stepper, model.buffers(), loop.steps);
   };
@@ -477,15 +598,17 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     const Index epoch = loop.epoch;
     const auto epoch_start = Clock::now();
     if (loop.position == 0) {
-      data::shuffle(loop.order, rng);
+      data::shuffle(loop.order, rng);  // the same global order on every rank, or in local SGD each rank's own
       loop.loss_sum = 0;
       loop.seen = 0;
     }
     StepRecord step;
     for (; loop.position < n; loop.position += batch) {
-      const Index count = std::min(batch, n - loop.position);
+      Index count = std::min(batch, n - loop.position);
+      if (dist.local_sgd() && loop.position + count == n) count = training.rows - loop.position;  // the rest
       const std::span<const Index> rows(loop.order.data() + loop.position, static_cast<std::size_t>(count));
-      const T loss = objective.value_and_gradient(x, g, rows);
+      if (parallel) parallel->seed_dropout(r.steps);
+      const T loss = dist.synchronous() ? parallel->gradient(x, g, rows) : objective.value_and_gradient(x, g, rows);
       const double gradient_norm = double(g.norm());
       step.lr = (plateau ? plateau->lr() : schedule.lr(o.lr, r.steps)) * loop.lr_scale;
       // A diverging step is not taken. It ends the run, or (rollback) puts
@@ -520,9 +643,9 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         if (diverge(fmt::format("the loss or its gradient is not finite at step {} (epoch {}): loss {}, |g| {}",
                                 r.steps + 1, epoch, double(loss), gradient_norm)))
           continue;
-        break;
+        if (!dist.local_sgd()) break;
       }
-      if (o.divergence_factor > 0) {
+      if (!stop && o.divergence_factor > 0) {  // (refused in local SGD, whose ranks see different losses)
         const double smoothed =
             loop.smoothed_steps == 0 ? double(loss) : 0.9 * loop.smoothed_loss + 0.1 * double(loss);
         if (loop.smoothed_steps > 0 && loop.best_smoothed_loss > 0 &&
@@ -537,14 +660,29 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         loop.smoothed_loss = smoothed;
         ++loop.smoothed_steps;
       }
-      previous = x;
-      stepper.step(x, g, static_cast<T>(step.lr));
-      if (!x.allFinite()) {
-        x = previous;
-        if (diverge(fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}", r.steps + 1,
-                                epoch, step.lr)))
-          continue;
-        break;
+      if (!stop) {
+        previous = x;
+        stepper.step(x, g, static_cast<T>(step.lr));
+        if (!x.allFinite()) {
+          x = previous;
+          if (diverge(fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}", r.steps + 1,
+                                  epoch, step.lr)))
+            continue;
+          if (!dist.local_sgd()) break;
+        }
+      }
+      if (dist.local_sgd()) {  // a rank that diverged stops every rank, on the weights of the last averaging
+        if (parallel->agree({.diverged = stop}).diverged) {
+          if (!stop) diverge(fmt::format("another rank's loss, gradient or weights became non-finite at step {} "
+                                         "(epoch {})", r.steps + 1, epoch));
+          x = synced;
+          r.message += " (local SGD: the weights of the last averaging)";
+          break;
+        }
+        if ((r.steps + 1) % o.sync_every == 0) {
+          parallel->average(x, o.sync_state ? &stepper : nullptr);
+          synced = x;
+        }
       }
       ++r.steps;
       loop.steps = r.steps;
@@ -564,20 +702,33 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         checkpoint(o.checkpoint);
         loop.position -= count;
       }
-      if (callback && !callback->on_step(step)) {
+      const bool callback_stop = callback && !callback->on_step(step);
+      bool time_stop = step.seconds > o.time_limit;
+      bool interrupt_now = mid_epoch && interrupted();
+      if (parallel) {  // every rank stops at the same step: when any callback, interrupt or rank 0's clock says so
+        const auto agreed = parallel->agree({.callback = callback_stop, .time = time_stop, .interrupt = interrupt_now});
+        interrupt_now = mid_epoch && agreed.interrupt;
+        if (agreed.callback) {
+          r.status = Status::stopped_by_callback;
+          r.message = fmt::format("stopped by a callback at step {}", r.steps);
+          stop = true;
+          break;
+        }
+        time_stop = agreed.time;
+      } else if (callback_stop) {
         r.status = Status::stopped_by_callback;
         r.message = fmt::format("stopped by a callback at step {}", r.steps);
         stop = true;
         break;
       }
-      if (step.seconds > o.time_limit) {
+      if (time_stop) {
         r.status = Status::time_limit;
         r.message = fmt::format("time limit of {} s reached at step {} (epoch {})", o.time_limit, r.steps, epoch);
         stop = true;
         break;
       }
       // An interruption on the epoch's last step waits for its end, below.
-      if (mid_epoch && interrupted()) {
+      if (interrupt_now) {
         loop.position += count;
         stop_interrupted(epoch);
         break;
@@ -587,6 +738,15 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     if (loop.seen == 0) {  // every step of the epoch was rolled back: nothing to report
       loop.position = 0;
       continue;
+    }
+    if (dist.local_sgd()) {  // the epoch ends on averaged weights and the loss over every rank's rows
+      parallel->average(x, o.sync_state ? &stepper : nullptr);
+      synced = x;
+      double sums[2] = {loop.loss_sum, double(loop.seen)};
+      parallel->sum(std::span<double>(sums, 2));
+      loop.processed += Index(sums[1]) - loop.seen;
+      loop.loss_sum = sums[0];
+      loop.seen = Index(sums[1]);
     }
 
     // The epoch's record, validation and early stopping.
@@ -599,7 +759,9 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     e.lr = step.lr;
     e.samples_per_second = double(loop.seen) / seconds_since(epoch_start);
     if (validation) {
-      const Evaluation v = evaluate(model, x, *validation, o.chunk_rows);
+      Evaluation v;
+      if (!parallel || parallel->lead()) v = evaluate(model, x, *validation, o.chunk_rows);
+      if (parallel) parallel->share_from_lead(v.loss, v.accuracy);
       e.validation_loss = v.loss;
       e.validation_accuracy = v.accuracy;
       if (loop.best_epoch == 0 || v.loss < loop.best_validation_loss) {
@@ -619,7 +781,9 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     r.train_loss = e.train_loss;
     r.history.push_back(e);
     loop.position = 0;  // the next epoch starts with its shuffle
-    if (callback && !callback->on_epoch(e)) {
+    bool epoch_stop = callback && !callback->on_epoch(e);
+    if (parallel) epoch_stop = parallel->agree({.callback = epoch_stop}).callback;
+    if (epoch_stop) {
       r.status = Status::stopped_by_callback;
       r.message = fmt::format("stopped by a callback after epoch {}", epoch);
       break;
@@ -635,12 +799,23 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     // Resuming from here starts the next epoch (a run given more epochs
     // continues from the last one).
     ++loop.epoch;
-    if (epoch < o.epochs && interrupted()) {
+    bool interrupt_now = interrupted();
+    if (parallel) interrupt_now = parallel->agree({.interrupt = interrupt_now}).interrupt;
+    if (epoch < o.epochs && interrupt_now) {
       stop_interrupted(epoch);
     } else if (!o.checkpoint.empty()) {
       checkpoint(o.checkpoint);
     }
     --loop.epoch;
+  }
+  if (parallel) {
+    // Local SGD ends on averaged weights; batch norm's running statistics
+    // (each rank's own batches) are averaged in either mode.
+    if (dist.local_sgd() && r.status != Status::diverged) parallel->average(x, o.sync_state ? &stepper : nullptr);
+    if (model.buffers().size() > 0)
+      parallel->average(std::span<T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())));
+    r.ranks = parallel->size();
+    r.communication_seconds = parallel->communication_seconds();
   }
   r.seconds = seconds_since(start);
   r.samples_per_second = r.seconds > 0 ? double(loop.processed) / r.seconds : 0;
@@ -654,7 +829,8 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
 
 template <class T>
 Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, Method method,
-                         const MinimizeOptions& options, double l2, Callback<T>* callback) {
+                         const MinimizeOptions& options, double l2, Callback<T>* callback,
+                         dist::Communicator* communicator) {
   require(x.size() == model.num_parameters(),
           fmt::format("fit_full_batch: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
@@ -666,8 +842,33 @@ Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset&
   // linear model, the whole cost).
   const Index chunk = std::clamp<Index>((Index(1) << 18) / std::max<Index>(training.features, 1), 64, 4096);
   nn::ModelObjective<T> objective(model, table.x, table.y, training.rows,
-                                  {.chunk_rows = chunk, .training = false, .l2 = l2});
-  auto any = AnyObjective<T>::reference(objective);
+                                  {.chunk_rows = chunk, .training = false, .l2 = l2, .sum = communicator != nullptr});
+  if (!communicator) {
+    auto any = AnyObjective<T>::reference(objective);
+    return minimize<T>(any, x, method, options, callback);
+  }
+  require(!std::isfinite(options.stop.time_limit),
+          "a distributed full-batch solver takes no time limit: the ranks' clocks would stop them at different "
+          "iterations");
+  std::int64_t total_rows = training.rows;
+  communicator->allreduce_sum(std::span<std::int64_t>(&total_rows, 1));
+  std::string layout;
+  for (const Segment& s : model.layout().segments()) layout += fmt::format("{}:{};", s.name, s.length);
+  dist::handshake(*communicator,
+                  {{"the parameter count", model.num_parameters()},
+                   {"the model's layers (a hash of their names and sizes)",
+                    static_cast<std::int64_t>(dist::hash_string(layout))},
+                   {"the features per sample", training.features},
+                   {"the targets per sample", training.targets},
+                   {"the method", static_cast<std::int64_t>(method)},
+                   {"l2 (its bits)", bits_of(l2)},
+                   {"the gradient tolerance (its bits)", bits_of(options.stop.gradient_tolerance)},
+                   {"the iteration limit", options.stop.max_iterations},
+                   {"the starting parameters (a hash)",
+                    static_cast<std::int64_t>(dist::hash_bytes(
+                        std::as_bytes(std::span<const T>(x.data(), static_cast<std::size_t>(x.size())))))}});
+  AllreducedObjective<T> sharded(objective, *communicator, total_rows);
+  auto any = AnyObjective<T>::reference(sharded);
   return minimize<T>(any, x, method, options, callback);
 }
 
@@ -675,7 +876,7 @@ Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset&
   template TrainResult fit<T>(nn::Model<T>&, Vector<T>&, const data::Dataset&, const data::Dataset*,              \
                               optim::Stepper<T>&, const TrainOptions&, TrainCallback*);                            \
   template Result<T> fit_full_batch<T>(nn::Model<T>&, Vector<T>&, const data::Dataset&, Method,                   \
-                                       const MinimizeOptions&, double, Callback<T>*);                              \
+                                       const MinimizeOptions&, double, Callback<T>*, dist::Communicator*);         \
   template Evaluation evaluate<T>(nn::Model<T>&, const Vector<T>&, const data::Dataset&, Index);
 DESCENT_INSTANTIATE(float)
 DESCENT_INSTANTIATE(double)

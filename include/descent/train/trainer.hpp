@@ -28,6 +28,11 @@
 #include "descent/optim/stepper.hpp"
 #include "descent/solvers/minimize.hpp"
 
+namespace descent::dist {
+class Communicator;
+struct Shard;
+}  // namespace descent::dist
+
 namespace descent::train {
 
 struct TrainOptions {
@@ -77,6 +82,25 @@ struct TrainOptions {
   double divergence_factor = 0;  // 0: only non-finite values count; else > 1
   Index max_rollbacks = 3;       // >= 0
   Index snapshot_every = 100;    // >= 1
+
+  // Data-parallel training (docs/distributed.md). With a communicator of
+  // P ranks every rank calls fit() with its shard of the training set
+  // (dist::take_shard: local row i is global row shard->rows[i]) and the
+  // whole validation set (rank 0 evaluates it). Synchronous (sync_every =
+  // 0): the epoch's seeded order of all N rows and its global batches are
+  // those of one process; each rank sums the gradient over the batch rows
+  // it owns, one allreduce adds the sums, and every rank takes the same
+  // step, so the replicas stay bit-identical and the result depends on P
+  // only through the order of the sums. Checkpoints are written by rank 0
+  // and resume with any P. sync_every = K >= 1: local SGD (federated
+  // averaging): each rank takes steps on batches of batch_size rows of its
+  // own shard, and the parameters (with sync_state, the optimizer state
+  // too) are averaged every K steps and at the end of every epoch; no
+  // checkpoints. Both null: one process, as without them.
+  dist::Communicator* communicator = nullptr;
+  const dist::Shard* shard = nullptr;
+  Index sync_every = 0;     // >= 0
+  bool sync_state = false;  // local SGD: average the optimizer's state too
 };
 
 // One optimizer step, for callbacks and logs.
@@ -140,6 +164,10 @@ struct TrainResult {
   double seconds = 0;
   double samples_per_second = 0;
   std::vector<EpochRecord> history;
+  // Data-parallel runs: the ranks, and this rank's seconds in collectives
+  // (the gradient allreduce, parameter averaging, agreement on stopping).
+  int ranks = 1;
+  double communication_seconds = 0;
 };
 
 // Trains x (model.num_parameters() values, already initialized) with the
@@ -152,9 +180,15 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
 
 // Trains x on the whole training set with a full-batch solver until its stop
 // tests hold (minimize.hpp). l2 as in TrainOptions.
+// With a communicator, every rank passes its shard of the training set:
+// values and gradients are summed over the shards (one allreduce per
+// evaluation) and divided by the global row count, so the solver takes the
+// same steps on every rank. Stop tests on time are not allowed then (the
+// ranks' clocks differ).
 template <class T>
 Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, Method method,
-                         const MinimizeOptions& options, double l2 = 0, Callback<T>* callback = nullptr);
+                         const MinimizeOptions& options, double l2 = 0, Callback<T>* callback = nullptr,
+                         dist::Communicator* communicator = nullptr);
 
 struct Evaluation {
   Index rows = 0;
