@@ -13,6 +13,13 @@
 // Times one training batch of the model on random inputs of its shape:
 // forward, loss, backward (and the optimizer step when one is named), the
 // median over many batches after a warm-up.
+//
+//   mpirun -np P descent bench allreduce --size 235146 [--repeats 200] [--json]
+//
+// Times the gradient allreduce of data-parallel training (dist/: a sum of
+// `size` floats that leaves the same bits on every rank) between the ranks
+// of the job: median, min and max over the repeats, each started together
+// after a barrier.
 #include <omp.h>
 
 #include <algorithm>
@@ -28,6 +35,7 @@
 #include "commands.hpp"
 #include "descent/core/memory.hpp"
 #include "descent/core/parallel.hpp"
+#include "descent/dist/communicator.hpp"
 #include "descent/nn/objective.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
@@ -225,6 +233,54 @@ void run_model_bench(const ModelBenchFlags& f) {
   fmt::print("  {:.4f} ms per batch, {:.0f} samples/s\n", ms, rate);
 }
 
+struct AllreduceFlags {
+  Index size = 235'146;  // the Fashion-MNIST MLP's parameters
+  Index repeats = 200;
+  bool json = false;
+};
+
+void run_allreduce_bench(const AllreduceFlags& f) {
+  if (f.size < 1) throw usage_error(fmt::format("--size must be >= 1; got {}", f.size));
+  if (f.repeats < 1) throw usage_error(fmt::format("--repeats must be >= 1; got {}", f.repeats));
+  if (!dist::mpi_available()) throw usage_error("bench allreduce: this descent was built without MPI");
+  require_memory(double(f.size) * sizeof(float) * 2, 0.5, fmt::format("--size {}", f.size));
+  auto comm = dist::open_mpi();
+  std::vector<float> data(static_cast<std::size_t>(f.size), 1.0f);
+  std::vector<double> times;
+  for (Index r = 0; r < f.repeats + 5; ++r) {  // 5 warm-up rounds
+    std::fill(data.begin(), data.end(), float(comm->rank() + 1));
+    comm->barrier();
+    const auto start = std::chrono::steady_clock::now();
+    comm->allreduce_sum(data);
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (r >= 5) times.push_back(t);
+  }
+  const int p = comm->size();
+  if (data.front() != float(p * (p + 1) / 2)) throw std::runtime_error("bench allreduce: wrong sum");
+  // Each round's time is its slowest rank's.
+  std::vector<double> slowest(times.size());
+  for (std::size_t i = 0; i < times.size(); ++i) slowest[i] = times[i];
+  comm->barrier();
+  std::vector<std::int64_t> nanos(times.size()), all(times.size() * std::size_t(p));
+  for (std::size_t i = 0; i < times.size(); ++i) nanos[i] = std::int64_t(times[i] * 1e9);
+  comm->allgather(nanos, all);
+  for (std::size_t i = 0; i < times.size(); ++i)
+    for (int r = 0; r < p; ++r) slowest[i] = std::max(slowest[i], double(all[std::size_t(r) * times.size() + i]) * 1e-9);
+  std::sort(slowest.begin(), slowest.end());
+  if (comm->rank() != 0) return;
+  const double median = slowest[slowest.size() / 2], bytes = double(f.size) * sizeof(float);
+  if (f.json) {
+    nlohmann::json j{{"ranks", p},         {"size", f.size},
+                     {"bytes", bytes},     {"repeats", f.repeats},
+                     {"median_ms", median * 1e3}, {"min_ms", slowest.front() * 1e3},
+                     {"max_ms", slowest.back() * 1e3}, {"gigabytes_per_second", bytes / median * 1e-9}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("allreduce of {} floats ({:.3f} MB) over {} ranks: median {:.4f} ms (min {:.4f}, max {:.4f}), {:.2f} GB/s\n",
+             f.size, bytes * 1e-6, p, median * 1e3, slowest.front() * 1e3, slowest.back() * 1e3, bytes / median * 1e-9);
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app) {
@@ -249,6 +305,13 @@ void add_bench(CLI::App& app) {
   model->add_option("--seconds", mflags->seconds, "Time budget of the measurement")->capture_default_str();
   model->add_flag("--json", mflags->json, "Print one JSON object");
   model->callback([mflags] { run_model_bench(*mflags); });
+
+  auto aflags = std::make_shared<AllreduceFlags>();
+  CLI::App* allreduce = bench->add_subcommand("allreduce", "Time the gradient allreduce between the ranks of mpirun");
+  allreduce->add_option("--size", aflags->size, "Floats summed")->capture_default_str();
+  allreduce->add_option("--repeats", aflags->repeats, "Timed rounds")->capture_default_str();
+  allreduce->add_flag("--json", aflags->json, "Print one JSON object");
+  allreduce->callback([aflags] { run_allreduce_bench(*aflags); });
 }
 
 }  // namespace descent::cli

@@ -8,6 +8,7 @@
 //                 [--gtol G --max-iter N] --seed S [--threads T] [--log FILE.jsonl]
 //                 [--save MODEL.safetensors] [--checkpoint FILE [--checkpoint-every N]] [--resume FILE]
 //                 [--on-divergence stop|rollback [--divergence-factor F] [--max-rollbacks K]] [--json]
+//                 [--distributed [--sync-every K [--sync-state]]]   (under mpirun: docs/distributed.md)
 //
 // SIGINT or SIGTERM stops a stepper run after its current step, writes a
 // checkpoint (to --checkpoint, else descent-interrupted.ckpt), prints the
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -40,6 +42,8 @@
 #include "descent/data/csv.hpp"
 #include "descent/data/libsvm.hpp"
 #include "descent/data/named.hpp"
+#include "descent/dist/communicator.hpp"
+#include "descent/dist/shard.hpp"
 #include "descent/io/safetensors.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
@@ -66,6 +70,8 @@ struct Flags {
   double divergence_factor = 0;
   Index max_rollbacks = 3;
   bool json = false;
+  bool distributed = false, sync_state = false;
+  Index sync_every = 0;
 };
 
 // Where an interrupted run without --checkpoint leaves its state.
@@ -308,6 +314,9 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"memory", f.memory},
           {"seed", f.seed},
           {"threads", threads},
+          {"distributed", f.distributed},
+          {"sync_every", f.sync_every},
+          {"sync_state", f.sync_state},
           {"save", f.save}};
 }
 
@@ -335,8 +344,11 @@ void save_model(const std::string& path, const std::string& spec, const nn::Mode
   w.write(path);
 }
 
+// comm: a distributed run (every rank runs this; rank 0 alone prints, logs
+// and saves).
 template <class T>
-int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
+int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::Communicator* comm) {
+  const bool lead = comm == nullptr || comm->rank() == 0;
   nn::Model<T> model = [&] {
     try {
       return nn::make_model<T>(spec);
@@ -386,7 +398,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
       throw usage_error(e.what());
     }
   }
-  JsonLog log(f.log);
+  JsonLog log(lead ? f.log : std::string());
   log.write(configuration(f, threads, model.loss().name(), hyperparameters));
   nlohmann::json summary{{"model", spec},
                          {"optimizer", f.optimizer},
@@ -395,19 +407,34 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
                          {"train_rows", sets.train.rows},
                          {"validation_rows", sets.validation.rows},
                          {"test_rows", sets.test.rows}};
-  if (!f.json)
+  if (!f.json && lead)
     fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train.rows,
                sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
   const InterruptGuard interrupt;
   std::string written;  // the checkpoint an interrupted run wrote
+  summary["ranks"] = comm ? comm->size() : 1;
+  // Each rank keeps only its shard of the training rows.
+  dist::Shard shard;
+  const Index train_rows = sets.train.rows;
+  if (comm) {
+    shard = dist::make_shard(sets.train.rows, comm->rank(), comm->size(), f.seed);
+    sets.train = dist::take_shard(sets.train, shard);
+    if (!f.json && lead)
+      fmt::print("distributed over {} ranks, {}\n", comm->size(),
+                 f.sync_every > 0 ? fmt::format("local SGD averaging every {} steps", f.sync_every)
+                                  : std::string("synchronous"));
+  }
   if (solver) {
-    SolverLog<T> solver_log(log, interrupt.flag());
+    // A distributed solver ignores signals (one rank stopping alone would
+    // leave the others in a collective); mpirun ends the job on SIGINT.
+    static const std::atomic<bool> never(false);
+    SolverLog<T> solver_log(log, comm ? never : interrupt.flag());
     MinimizeOptions options;
     options.stop.gradient_tolerance = f.gtol;
     options.stop.max_iterations = f.max_iter;
     options.memory = f.memory;
     if (f.time_limit) options.stop.time_limit = *f.time_limit;
-    const auto r = train::fit_full_batch(model, x, sets.train, *solver, options, f.l2, &solver_log);
+    const auto r = train::fit_full_batch(model, x, sets.train, *solver, options, f.l2, lead ? &solver_log : nullptr, comm);
     summary["status"] = std::string(to_string(r.status));
     summary["message"] = r.message;
     summary["iterations"] = r.iterations;
@@ -416,13 +443,14 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     summary["gradient_norm"] = double(r.gradient_norm);
     summary["seconds"] = r.seconds;
     summary["epochs"] = nullptr;
-    summary["samples_per_second"] = r.seconds > 0 ? double(sets.train.rows * r.gradient_evaluations) / r.seconds : 0;
-    if (!f.json)
+    summary["samples_per_second"] = r.seconds > 0 ? double(train_rows * r.gradient_evaluations) / r.seconds : 0;
+    if (!f.json && lead)
       fmt::print("{}: {} after {} iterations, training loss {:.7g}, |g| {:.3g}, {:.2f} s\n", f.optimizer, r.message,
                  r.iterations, double(r.value), double(r.gradient_norm), r.seconds);
   } else {
-    const Index batch = std::min(f.batch_size, sets.train.rows);
-    Progress progress(f, (sets.train.rows + batch - 1) / batch, log);
+    const Index epoch_rows = comm && f.sync_every > 0 ? train_rows / comm->size() : train_rows;
+    const Index batch = std::min(f.batch_size, epoch_rows);
+    Progress progress(f, (epoch_rows + batch - 1) / batch, log);
     const train::TrainOptions options{.epochs = f.epochs,
                                       .batch_size = f.batch_size,
                                       .lr = f.lr,
@@ -440,9 +468,13 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
                                                            ? train::TrainOptions::OnDivergence::rollback
                                                            : train::TrainOptions::OnDivergence::stop,
                                       .divergence_factor = f.divergence_factor,
-                                      .max_rollbacks = f.max_rollbacks};
+                                      .max_rollbacks = f.max_rollbacks,
+                                      .communicator = comm,
+                                      .shard = comm ? &shard : nullptr,
+                                      .sync_every = f.sync_every,
+                                      .sync_state = f.sync_state};
     const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, *stepper,
-                              options, &progress);
+                              options, lead ? &progress : nullptr);
     summary["status"] = std::string(to_string(r.status));
     summary["message"] = r.message;
     summary["epochs"] = r.epochs;
@@ -454,8 +486,22 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
     if (r.diverged_at_step > 0) summary["diverged_at_step"] = r.diverged_at_step;
     summary["rollbacks"] = r.rollbacks;
     written = r.checkpoint_written;
-    if (!f.json) fmt::print("{}: {}\n", f.optimizer, r.message);
+    if (comm) {
+      summary["communication_seconds"] = r.communication_seconds;
+      summary["sync_every"] = f.sync_every;
+    }
+    if (!f.json && lead) fmt::print("{}: {}\n", f.optimizer, r.message);
   }
+  if (comm) {  // every rank compares a hash of its parameters with rank 0's
+    const bool identical = dist::replicas_identical(*comm, std::span<const T>(x.data(), static_cast<std::size_t>(x.size())));
+    summary["replicas_identical"] = identical;
+    if (!identical && lead)
+      fmt::print(stderr, "descent: warning: the ranks' parameters are not bit-identical{}\n",
+                 f.sync_every > 0 ? "" : " (in a synchronous run they should be: please report this)");
+  }
+  const std::string status = summary["status"];
+  if (!lead)  // rank 0 reports
+    return status == "diverged" ? 1 : status == "interrupted" ? 128 + (interrupt.signal() ? interrupt.signal() : SIGINT) : 0;
 
   // Interrupted: no test figures and no --save; say how to go on, and exit
   // with 128 + the signal's number.
@@ -490,7 +536,6 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads) {
   } else {
     fmt::print("test: loss {:.4f}, mse {:.6g}, r2 {:.4f} on {} samples\n", e.loss, e.mse, e.r2, e.rows);
   }
-  const std::string status = summary["status"];
   return status == "diverged" ? 1 : 0;
 }
 
@@ -533,13 +578,39 @@ int run_train(const Flags& f) {
       throw usage_error(e.what());
     }
   }
+  if ((f.sync_every > 0 || f.sync_state) && !f.distributed)
+    throw usage_error("--sync-every and --sync-state are for distributed runs: give --distributed too");
+  if (f.sync_every < 0) throw usage_error(fmt::format("--sync-every must be >= 0; got {}", f.sync_every));
+  if (f.sync_state && f.sync_every == 0) throw usage_error("--sync-state needs --sync-every K (local SGD)");
+  if (f.distributed && f.sync_every > 0 && solver)
+    throw usage_error("--sync-every is for the steppers; a distributed full-batch solver is always synchronous");
+  if (f.distributed && f.sync_every > 0 && !(f.checkpoint.empty() && f.resume.empty()))
+    throw usage_error("--checkpoint and --resume are for synchronous distributed runs, not with --sync-every");
+  if (f.distributed && solver && f.time_limit)
+    throw usage_error("--time-limit does not go with a distributed full-batch solver: the ranks' clocks would stop "
+                      "them at different iterations");
+  if (f.distributed && !dist::mpi_available())
+    throw usage_error("--distributed: this descent was built without MPI (DESCENT_WITH_MPI off); install Open MPI "
+                      "(openmpi-bin, libopenmpi-dev), rebuild, and run under mpirun");
   if (f.threads > 0) omp_set_num_threads(f.threads);
   const int threads = omp_get_max_threads();
 
-  Sets sets = load_sets(f);
-  const std::string spec = model_spec(f, sets.train);
-  // Full-batch solvers work in float64, the steppers in float32.
-  return solver ? run<double>(f, sets, spec, threads) : run<float>(f, sets, spec, threads);
+  // Under mpirun every rank runs all of this; without mpirun, one rank.
+  std::unique_ptr<dist::Communicator> comm = f.distributed ? dist::open_mpi() : nullptr;
+  try {
+    Sets sets = load_sets(f);
+    const std::string spec = model_spec(f, sets.train);
+    // Full-batch solvers work in float64, the steppers in float32.
+    return solver ? run<double>(f, sets, spec, threads, comm.get()) : run<float>(f, sets, spec, threads, comm.get());
+  } catch (const std::exception& e) {
+    if (!comm || comm->size() == 1) throw;
+    // One rank's error ends every rank (the others may be waiting in a
+    // collective): usage and data errors with status 2, others with 1.
+    const bool usage = dynamic_cast<const usage_error*>(&e) || dynamic_cast<const invalid_argument*>(&e) ||
+                       dynamic_cast<const parse_error*>(&e) || dynamic_cast<const dist::communication_error*>(&e);
+    fmt::print(stderr, "descent: rank {} of {}: {}\n", comm->rank(), comm->size(), e.what());
+    comm->abort(usage ? 2 : 1);
+  }
 }
 
 struct EvaluateFlags {
@@ -701,6 +772,12 @@ void add_train(CLI::App& app) {
   cmd->add_option("--max-rollbacks", f->max_rollbacks, "Rollbacks before a divergence stops the run")
       ->capture_default_str();
   cmd->add_flag("--json", f->json, "Print one JSON summary");
+  cmd->add_flag("--distributed", f->distributed,
+                "Data-parallel over the ranks of mpirun: each rank trains on its shard, gradients are allreduced");
+  cmd->add_option("--sync-every", f->sync_every,
+                  "With --distributed: local SGD, each rank steps on its own shard and the parameters are averaged "
+                  "every K steps (0: synchronous)");
+  cmd->add_flag("--sync-state", f->sync_state, "With --sync-every: average the optimizer's state too");
   cmd->callback([f] {
     const int status = run_train(*f);
     if (status != 0) throw exit_status{status};
