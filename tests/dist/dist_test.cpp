@@ -1,0 +1,195 @@
+// Data-parallel training over MPI, checked against one process computed in
+// the same program: run by mpirun on 2 ranks (any P works).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "descent/dist/communicator.hpp"
+#include "descent/dist/shard.hpp"
+#include "descent/nn/spec.hpp"
+#include "descent/optim/factory.hpp"
+#include "descent/train/trainer.hpp"
+#include "world.hpp"
+
+namespace descent::train {
+namespace {
+
+using testing::world;
+
+// Two Gaussian blobs, labels 0 and 1.
+data::Dataset blobs(Index n, std::uint64_t seed) {
+  Rng rng(seed);
+  data::Dataset d;
+  d.rows = n;
+  d.features = 2;
+  for (Index i = 0; i < n; ++i) {
+    const int label = int(i % 2);
+    d.x.push_back(float((label ? 1.5 : -1.5) + rng.normal()));
+    d.x.push_back(float((label ? -1 : 1) + rng.normal()));
+    d.y.push_back(float(label));
+  }
+  return d;
+}
+
+template <class T>
+struct Setup {
+  nn::Model<T> model;
+  Vector<T> x;
+  std::unique_ptr<optim::Stepper<T>> stepper;
+};
+
+template <class T = float>
+Setup<T> setup(const std::string& spec, const std::string& method, std::uint64_t seed) {
+  Setup<T> s{nn::make_model<T>(spec), {}, nullptr};
+  s.x.resize(s.model.num_parameters());
+  s.model.initialize(s.x, seed);
+  if (!method.empty()) s.stepper = optim::make_stepper<T>(method, s.model.layout(), s.x);
+  return s;
+}
+
+// Whether every rank holds exactly rank 0's values (rank 0's broadcast).
+template <class T>
+bool same_as_rank0(const Vector<T>& x) {
+  Vector<T> zero = x;
+  world().broadcast_values(std::span<T>(zero.data(), static_cast<std::size_t>(zero.size())), 0);
+  std::int64_t differ = std::memcmp(zero.data(), x.data(), sizeof(T) * std::size_t(x.size())) != 0;
+  world().allreduce_sum(std::span<std::int64_t>(&differ, 1));
+  return differ == 0;
+}
+
+template <class T>
+double max_relative_difference(const Vector<T>& a, const Vector<T>& b) {
+  double worst = 0;
+  for (Index j = 0; j < a.size(); ++j)
+    worst = std::max(worst, std::abs(double(a[j]) - double(b[j])) / std::max(1.0, std::abs(double(a[j]))));
+  return worst;
+}
+
+TEST(Shard, TheRanksShardsAreDisjointAndCoverEveryRow) {
+  const Index n = 1001;
+  std::vector<int> owners(static_cast<std::size_t>(n), 0);
+  for (int r = 0; r < 3; ++r)
+    for (Index row : dist::make_shard(n, r, 3, 7).rows) ++owners[static_cast<std::size_t>(row)];
+  for (int count : owners) EXPECT_EQ(count, 1);
+  EXPECT_EQ(dist::make_shard(n, 1, 3, 7).rows, dist::make_shard(n, 1, 3, 7).rows);  // seeded
+  EXPECT_NE(dist::make_shard(n, 1, 3, 7).rows, dist::make_shard(n, 1, 3, 8).rows);
+  EXPECT_THROW(dist::make_shard(2, 0, 3, 1), invalid_argument);
+}
+
+TEST(DataParallel, RanksTrainToTheWeightsOfOneProcessAndStayBitIdentical) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(203, 1);  // an odd count: shards of unequal size, a short last batch
+  const TrainOptions base{.epochs = 3, .batch_size = 10, .lr = 0.01, .l2 = 1e-3, .seed = 4};
+  auto one = setup("mlp:2-8-2", "adam", 3);
+  const auto r1 = fit(one.model, one.x, all, nullptr, *one.stepper, base);
+
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 4);
+  const auto mine = dist::take_shard(all, shard);
+  auto many = setup("mlp:2-8-2", "adam", 3);
+  TrainOptions o = base;
+  o.communicator = &comm;
+  o.shard = &shard;
+  const auto rp = fit(many.model, many.x, mine, nullptr, *many.stepper, o);
+
+  EXPECT_EQ(rp.status, r1.status) << rp.message;
+  EXPECT_EQ(rp.steps, r1.steps);
+  EXPECT_EQ(rp.ranks, comm.size());
+  EXPECT_NEAR(rp.train_loss, r1.train_loss, 1e-5 * std::abs(r1.train_loss));
+  EXPECT_LT(max_relative_difference(one.x, many.x), 1e-4);
+  EXPECT_TRUE(same_as_rank0(many.x));
+  EXPECT_TRUE(dist::replicas_identical(comm, std::span<const float>(many.x.data(), std::size_t(many.x.size()))));
+}
+
+TEST(DataParallel, ARankOwningNoRowOfABatchContributesNothing) {
+  // Batches of one row: on every step all ranks but one own none of it.
+  dist::Communicator& comm = world();
+  const auto all = blobs(24, 2);
+  const TrainOptions base{.epochs = 2, .batch_size = 1, .lr = 0.05, .seed = 1};
+  auto one = setup("logistic:2", "sgd", 1), many = setup("logistic:2", "sgd", 1);
+  fit(one.model, one.x, all, nullptr, *one.stepper, base);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 1);
+  TrainOptions o = base;
+  o.communicator = &comm;
+  o.shard = &shard;
+  fit(many.model, many.x, dist::take_shard(all, shard), nullptr, *many.stepper, o);
+  EXPECT_LT(max_relative_difference(one.x, many.x), 1e-5);
+  EXPECT_TRUE(same_as_rank0(many.x));
+}
+
+TEST(DataParallel, ValidationAndEarlyStoppingAgreeOnEveryRank) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(120, 3), validation = blobs(40, 4);
+  const TrainOptions base{.epochs = 30, .batch_size = 8, .lr = 0.5, .patience = 2, .seed = 2};
+  auto one = setup("mlp:2-6-2", "sgd", 2), many = setup("mlp:2-6-2", "sgd", 2);
+  const auto r1 = fit(one.model, one.x, all, &validation, *one.stepper, base);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 2);
+  TrainOptions o = base;
+  o.communicator = &comm;
+  o.shard = &shard;
+  const auto rp = fit(many.model, many.x, dist::take_shard(all, shard), &validation, *many.stepper, o);
+  EXPECT_EQ(rp.status, r1.status);
+  EXPECT_EQ(rp.epochs, r1.epochs);
+  EXPECT_EQ(rp.best_epoch, r1.best_epoch);
+  ASSERT_EQ(rp.history.size(), r1.history.size());
+  EXPECT_NEAR(rp.history.back().validation_loss, r1.history.back().validation_loss, 1e-4);
+  EXPECT_TRUE(same_as_rank0(many.x));
+}
+
+TEST(DataParallel, DistributedLbfgsMatchesOneProcess) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(301, 5);
+  MinimizeOptions options;
+  options.stop.gradient_tolerance = 1e-9;
+  auto one = setup<double>("logistic:2", "", 1), many = setup<double>("logistic:2", "", 1);
+  const auto r1 = fit_full_batch(one.model, one.x, all, Method::lbfgs, options, 1e-2);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 9);
+  const auto rp = fit_full_batch(many.model, many.x, dist::take_shard(all, shard), Method::lbfgs, options, 1e-2,
+                                 static_cast<Callback<double>*>(nullptr), &comm);
+  EXPECT_EQ(rp.status, Status::converged_gradient) << rp.message;
+  EXPECT_EQ(rp.status, r1.status);
+  EXPECT_NEAR(double(rp.value), double(r1.value), 1e-12);
+  EXPECT_LT(max_relative_difference(one.x, many.x), 1e-7);
+  EXPECT_TRUE(same_as_rank0(many.x));
+}
+
+TEST(DataParallel, FederatedAveragingConvergesOnALogisticRegression) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(400, 6), test = blobs(200, 7);
+  for (const bool state : {false, true}) {
+    auto s = setup("logistic:2", "adam", 1);
+    const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 3);
+    const auto before = evaluate(s.model, s.x, test);
+    const auto r = fit(s.model, s.x, dist::take_shard(all, shard), nullptr, *s.stepper,
+                       {.epochs = 8, .batch_size = 8, .lr = 0.05, .seed = 3, .communicator = &comm,
+                        .shard = &shard, .sync_every = 4, .sync_state = state});
+    EXPECT_EQ(r.status, Status::max_iterations) << r.message;
+    EXPECT_EQ(r.steps, 8 * ((all.rows / comm.size() + 7) / 8));
+    const auto after = evaluate(s.model, s.x, test);
+    EXPECT_LT(after.loss, 0.5 * before.loss) << "sync_state " << state;
+    EXPECT_GE(after.accuracy, 0.9) << "sync_state " << state;
+    EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+    EXPECT_TRUE(same_as_rank0(s.x)) << "sync_state " << state;
+  }
+}
+
+TEST(DataParallel, RanksThatDisagreeOnTheBatchSizeAllStopWithAMessage) {
+  dist::Communicator& comm = world();
+  if (comm.size() < 2) GTEST_SKIP() << "needs two ranks";
+  const auto all = blobs(40, 8);
+  auto s = setup("logistic:2", "sgd", 1);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 1);
+  const TrainOptions o{.epochs = 1, .batch_size = comm.rank() == 1 ? 4 : 8, .seed = 1, .communicator = &comm,
+                       .shard = &shard};
+  try {
+    fit(s.model, s.x, dist::take_shard(all, shard), nullptr, *s.stepper, o);
+    ADD_FAILURE() << "no error";
+  } catch (const dist::communication_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ranks disagree on the batch size: rank 0 has 8, rank 1 has 4"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace descent::train

@@ -1,0 +1,8 @@
+// The communicator every MPI test shares (tests/dist/main.cpp).
+#pragma once
+
+#include "descent/dist/communicator.hpp"
+
+namespace descent::testing {
+dist::Communicator& world();
+}

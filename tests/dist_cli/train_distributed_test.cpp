@@ -1,0 +1,152 @@
+// `mpirun -np 2 descent train --distributed` run as a user would, on small
+// generated CSV files, against `descent train` in one process.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "descent/core/random.hpp"
+#include "descent/io/safetensors.hpp"
+#include "support/cli_run.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using descent::testing::CliRun;
+using descent::testing::run_cli;
+
+// A shell command line, its exit status and its output (stdout and stderr).
+CliRun run_shell(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
+// mpirun's two ranks of `descent ARGS`.
+CliRun on_two_ranks(const std::string& args) { return run_shell(DESCENT_MPIEXEC " " DESCENT_CLI " " + args); }
+
+nlohmann::json summary(const CliRun& r) {
+  const auto at = r.out.find('{');
+  return at == std::string::npos ? nlohmann::json() : nlohmann::json::parse(r.out.substr(at), nullptr, false);
+}
+
+// The largest difference between two saved models' tensors, relative to 1
+// or the value.
+double max_difference(const std::string& a_path, const std::string& b_path) {
+  const auto a = descent::io::SafetensorsFile::read(a_path), b = descent::io::SafetensorsFile::read(b_path);
+  double worst = 0;
+  for (const auto& name : a.names()) {
+    const auto x = a.floats(name), y = b.floats(name);
+    EXPECT_EQ(x.size(), y.size()) << name;
+    for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+      worst = std::max(worst, std::abs(double(x[i]) - double(y[i])) / std::max(1.0, std::abs(double(x[i]))));
+  }
+  return worst;
+}
+
+class DistributedCli : public descent::testing::TempDirTest {
+ protected:
+  // Two blobs: x0, x1, label (0 or 1), with a header.
+  std::string blobs(int n, const std::string& name = "blobs.csv") {
+    descent::Rng rng(1);
+    std::ostringstream s;
+    s << "x0,x1,label\n";
+    for (int i = 0; i < n; ++i) {
+      const int label = i % 2;
+      s << (label ? 1.5 : -1.5) + rng.normal() << ',' << (label ? -1 : 1) + rng.normal() << ',' << label << '\n';
+    }
+    const auto path = (dir_ / name).string();
+    std::ofstream(path) << s.str();
+    return path;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+};
+
+TEST_F(DistributedCli, TwoRanksTrainTheWeightsOfOneProcessWithIdenticalReplicas) {
+  const std::string common = "train --data " + blobs(501) + " --model mlp:2-8-2 --optimizer adam --lr 0.02 "
+                             "--epochs 3 --batch-size 16 --seed 1 --threads 1 --l2 1e-4 --json";
+  const auto one = run_cli(common + " --save " + path("one.safetensors"));
+  ASSERT_EQ(one.status, 0) << one.out;
+  const auto two = on_two_ranks(common + " --distributed --save " + path("two.safetensors"));
+  ASSERT_EQ(two.status, 0) << two.out;
+  const auto j1 = summary(one), j2 = summary(two);
+  EXPECT_EQ(j2["ranks"], 2) << two.out;
+  EXPECT_EQ(j2["replicas_identical"], true) << two.out;
+  EXPECT_EQ(j2["steps"], j1["steps"]);
+  EXPECT_EQ(j2["train_rows"], j1["train_rows"]);
+  EXPECT_NEAR(j2["train_loss"].get<double>(), j1["train_loss"].get<double>(), 1e-5);
+  EXPECT_NEAR(j2["test_accuracy"].get<double>(), j1["test_accuracy"].get<double>(), 0.01);
+  EXPECT_LT(max_difference(path("one.safetensors"), path("two.safetensors")), 1e-4);
+  // Rank 0 alone prints: one summary object.
+  EXPECT_EQ(two.out.find("\"ranks\"", two.out.find("\"ranks\"") + 1), std::string::npos) << two.out;
+}
+
+TEST_F(DistributedCli, ACheckpointWrittenByTwoRanksResumesOnOne) {
+  const std::string common = "train --data " + blobs(400) + " --model mlp:2-8-2 --optimizer adam --lr 0.02 "
+                             "--batch-size 16 --seed 2 --threads 1 --json";
+  ASSERT_EQ(on_two_ranks(common + " --epochs 4 --distributed --save " + path("straight.safetensors")).status, 0);
+  const auto first = on_two_ranks(common + " --epochs 2 --distributed --checkpoint " + path("run.ckpt"));
+  ASSERT_EQ(first.status, 0) << first.out;
+  const auto resumed =
+      run_cli(common + " --epochs 4 --resume " + path("run.ckpt") + " --save " + path("resumed.safetensors"));
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_EQ(summary(resumed)["steps"], 4 * 20);  // 320 training rows, batches of 16
+  EXPECT_LT(max_difference(path("straight.safetensors"), path("resumed.safetensors")), 1e-4);
+  // And a one-process checkpoint resumes on two ranks.
+  ASSERT_EQ(run_cli(common + " --epochs 2 --checkpoint " + path("one.ckpt")).status, 0);
+  const auto back = on_two_ranks(common + " --epochs 4 --distributed --resume " + path("one.ckpt") + " --save " +
+                                 path("back.safetensors"));
+  ASSERT_EQ(back.status, 0) << back.out;
+  EXPECT_EQ(summary(back)["replicas_identical"], true);
+  EXPECT_LT(max_difference(path("straight.safetensors"), path("back.safetensors")), 1e-4);
+}
+
+TEST_F(DistributedCli, LbfgsAndLocalSgdRunOnTwoRanks) {
+  const auto data = blobs(300);
+  const std::string lbfgs = "train --data " + data + " --model logistic --optimizer lbfgs --l2 1e-2 --gtol 1e-9 --json";
+  const auto one = run_cli(lbfgs), two = on_two_ranks(lbfgs + " --distributed");
+  ASSERT_EQ(two.status, 0) << two.out;
+  EXPECT_EQ(summary(two)["status"], "converged_gradient") << two.out;
+  EXPECT_NEAR(summary(two)["train_loss"].get<double>(), summary(one)["train_loss"].get<double>(), 1e-10);
+  EXPECT_EQ(summary(two)["replicas_identical"], true);
+
+  const auto local = on_two_ranks("train --data " + data + " --model logistic --optimizer sgd --lr 0.1 --epochs 5 "
+                                  "--batch-size 8 --seed 1 --distributed --sync-every 4 --sync-state --json");
+  ASSERT_EQ(local.status, 0) << local.out;
+  EXPECT_EQ(summary(local)["replicas_identical"], true) << local.out;
+  EXPECT_GE(summary(local)["test_accuracy"].get<double>(), 0.9) << local.out;
+}
+
+TEST_F(DistributedCli, RanksOnDifferentDataEndWithAMessageNotAHang) {
+  const auto a = blobs(200, "a.csv"), b = blobs(150, "b.csv");
+  const std::string flags = " --model logistic --optimizer adam --epochs 2 --distributed --json";
+  std::string mpmd = DESCENT_MPIEXEC;  // "... -np 2": one rank per data file instead
+  mpmd = mpmd.substr(0, mpmd.rfind("-np"));
+  const auto r = run_shell("timeout 60 " + mpmd + "-np 1 " DESCENT_CLI " train --data " + a +
+                         flags + " : -np 1 " DESCENT_CLI " train --data " + b + flags);
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.status, 124) << "timed out: " << r.out;
+  EXPECT_NE(r.out.find("ranks disagree on the training rows in all: rank 0 has 160, rank 1 has 120"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(DistributedCli, SyncFlagsWithoutDistributedAreUsageErrors) {
+  const auto data = blobs(40);
+  EXPECT_EQ(run_cli("train --data " + data + " --model logistic --sync-every 2").status, 2);
+  EXPECT_EQ(run_cli("train --data " + data + " --model logistic --distributed --sync-state").status, 2);
+  EXPECT_EQ(run_cli("train --data " + data + " --model logistic --distributed --sync-every 2 --checkpoint c").status,
+            2);
+}
+
+}  // namespace
