@@ -610,6 +610,7 @@ int run_train(const Flags& f) {
                        dynamic_cast<const parse_error*>(&e) || dynamic_cast<const dist::communication_error*>(&e);
     fmt::print(stderr, "descent: rank {} of {}: {}\n", comm->rank(), comm->size(), e.what());
     comm->abort(usage ? 2 : 1);
+    throw;  // not reached: abort ends the process
   }
 }
 
