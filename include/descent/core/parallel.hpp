@@ -47,8 +47,9 @@ inline void for_each_index(Index n, const Body& body) {
       for (Index j = 0; j < n; ++j) local(j);
     }
   } else {
+    Body local = body;  // here too: through the reference, every store could change a capture
 #pragma omp simd
-    for (Index j = 0; j < n; ++j) body(j);
+    for (Index j = 0; j < n; ++j) local(j);
   }
 }
 
@@ -64,8 +65,9 @@ inline Acc sum_over(Index n, const Body& body) {
       for (Index j = 0; j < n; ++j) acc += local(j);
     }
   } else {
+    Body local = body;
 #pragma omp simd reduction(+ : acc)
-    for (Index j = 0; j < n; ++j) acc += body(j);
+    for (Index j = 0; j < n; ++j) acc += local(j);
   }
   return acc;
 }
@@ -82,8 +84,9 @@ inline std::pair<Acc, Acc> sum2_over(Index n, const Body& body) {
       for (Index j = 0; j < n; ++j) local(j, a, b);
     }
   } else {
+    Body local = body;
 #pragma omp simd reduction(+ : a, b)
-    for (Index j = 0; j < n; ++j) body(j, a, b);
+    for (Index j = 0; j < n; ++j) local(j, a, b);
   }
   return {a, b};
 }
