@@ -1,5 +1,6 @@
 #include "descent/core/segments.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -38,6 +39,24 @@ Segment& Layout::find(const std::string& name) {
   for (auto& s : segments_)
     if (s.name == name) return s;
   throw invalid_argument(fmt::format("no segment named '{}' in the layout", name));
+}
+
+Layout Layout::slice(Index first, Index last) const {
+  require(0 <= first && first <= last && last <= size_,
+          fmt::format("Layout::slice: [{}, {}) is not inside the layout's {} elements", first, last, size_));
+  Layout out;
+  for (const Segment& s : segments_) {
+    const Index lo = std::max(first, s.offset), hi = std::min(last, s.offset + s.length);
+    if (lo >= hi) continue;
+    Segment& piece = out.add(s.name, hi - lo);
+    if (hi - lo == s.length) {
+      piece.rows = s.rows;
+      piece.cols = s.cols;
+    }
+    piece.lr_scale = s.lr_scale;
+    piece.decay = s.decay;
+  }
+  return out;
 }
 
 void Layout::validate() const {

@@ -29,6 +29,22 @@ Stepper<T>::Stepper(Layout layout, const Regularization& regularization)
 
 template <class T>
 void Stepper<T>::step(VectorRef<T> x, ConstVectorRef<T> g, T lr) {
+  double norm = 0;
+  if (regularization_.clip_norm > 0 && g.size() == layout_.size()) {
+    const T* gp = g.data();
+    norm = std::sqrt(
+        descent::detail::sum_over<double>(g.size(), [=](Index j) { return double(gp[j]) * double(gp[j]); }));
+  }
+  step_with_norm(x, g, lr, norm);
+}
+
+template <class T>
+void Stepper<T>::step(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm) {
+  step_with_norm(x, g, lr, gradient_norm);
+}
+
+template <class T>
+void Stepper<T>::step_with_norm(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm) {
   const Index n = layout_.size();
   // (Messages are formatted only on failure: step allocates nothing.)
   if (x.size() != n || g.size() != n)
@@ -37,14 +53,10 @@ void Stepper<T>::step(VectorRef<T> x, ConstVectorRef<T> g, T lr) {
   if (!(std::isfinite(double(lr)) && lr >= 0))
     throw invalid_argument(fmt::format("{}: the learning rate must be finite and >= 0; got {}", name(), double(lr)));
   T clip_scale = T(1);
-  if (regularization_.clip_norm > 0) {
-    const T* gp = g.data();
-    const double squares = descent::detail::sum_over<double>(n, [=](Index j) { return double(gp[j]) * double(gp[j]); });
-    const double norm = std::sqrt(squares);
-    // A non-finite norm leaves g as it is: the method then produces a
-    // non-finite x, which the caller reports as divergence.
-    if (std::isfinite(norm) && norm > regularization_.clip_norm) clip_scale = T(regularization_.clip_norm / norm);
-  }
+  // A non-finite norm leaves g as it is: the method then produces a
+  // non-finite x, which the caller reports as divergence.
+  if (regularization_.clip_norm > 0 && std::isfinite(gradient_norm) && gradient_norm > regularization_.clip_norm)
+    clip_scale = T(regularization_.clip_norm / gradient_norm);
   ++steps_;
   update(x.data(), g.data(), lr, clip_scale);
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <map>
 #include <new>
+#include <set>
 
 #include <Eigen/SVD>
 #include <gtest/gtest.h>
@@ -199,6 +200,95 @@ TEST_P(EveryStepper, ANonFiniteGradientGivesANonFiniteStepNotACrash) {
   g[2] = std::numeric_limits<double>::quiet_NaN();
   stepper->step(x, g, 0.01);
   EXPECT_FALSE(x.allFinite());
+}
+
+// Steps the whole x, and x cut into three shards (one cut inside the
+// matrix, one inside the vector) each with its own stepper from shard().
+TEST_P(EveryStepper, AShardStepsItsSliceBitwiseAsTheWholeStepperDoes) {
+  Layout layout = two_segments();
+  layout.find("w").lr_scale = 0.5;
+  layout.find("b").decay = 0;
+  const Index n = layout.size();
+  const Regularization regularization{.clip_value = 0.8, .l2 = 0.01, .decoupled_weight_decay = 0.02, .l1 = 1e-3};
+  Vector<double> whole_x = start(n), sharded_x = start(n);
+  auto whole = make_stepper<double>(GetParam(), layout, whole_x, {}, regularization);
+  const std::vector<Index> cuts = {0, 7, 17, n};
+  std::vector<std::unique_ptr<Stepper<double>>> shards;
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) shards.push_back(whole->shard(layout.slice(cuts[i], cuts[i + 1])));
+  const std::set<std::string> coupled = {"adafactor", "schedule-free-sgd", "schedule-free-adamw", "prodigy", "muon"};
+  if (coupled.count(GetParam())) {
+    for (const auto& shard : shards) EXPECT_EQ(shard, nullptr);
+    return;
+  }
+  for (int k = 1; k <= 6; ++k) {
+    const Vector<double> g = gradient(n, k);
+    whole->step(whole_x, g, 0.01);
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      const Index first = cuts[i], length = cuts[i + 1] - cuts[i];
+      ASSERT_NE(shards[i], nullptr);
+      shards[i]->step(sharded_x.segment(first, length), g.segment(first, length), 0.01, g.norm());
+    }
+  }
+  EXPECT_EQ(sharded_x, whole_x);
+  // The shards' state is the whole state, cut.
+  MapState all;
+  whole->visit_state(all);
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    MapState part;
+    shards[i]->visit_state(part);
+    EXPECT_EQ(part.counters, all.counters);
+    EXPECT_EQ(part.scalars, all.scalars);
+    for (const auto& [name, v] : part.vectors)
+      EXPECT_EQ(v, all.vectors.at(name).segment(cuts[i], cuts[i + 1] - cuts[i])) << name;
+  }
+}
+
+TEST_P(EveryStepper, AShardClipsByTheNormOfTheWholeGradient) {
+  const Layout layout = two_segments();
+  const Index n = layout.size();
+  Vector<double> whole_x = start(n), sharded_x = start(n), unclipped_x = start(n);
+  auto whole = make_stepper<double>(GetParam(), layout, whole_x, {}, {.clip_norm = 0.3});
+  auto unclipped = make_stepper<double>(GetParam(), layout, unclipped_x);
+  auto first = whole->shard(layout.slice(0, 9)), second = whole->shard(layout.slice(9, n));
+  if (!first) GTEST_SKIP() << GetParam() << " is not element-wise";
+  for (int k = 1; k <= 4; ++k) {
+    const Vector<double> g = gradient(n, k);
+    whole->step(whole_x, g, 0.01);
+    unclipped->step(unclipped_x, g, 0.01);
+    first->step(sharded_x.head(9), g.head(9), 0.01, g.norm());
+    second->step(sharded_x.tail(n - 9), g.tail(n - 9), 0.01, g.norm());
+  }
+  // The same clipping factor up to the rounding of the norm's sum.
+  EXPECT_LT((sharded_x - whole_x).lpNorm<Eigen::Infinity>(), 1e-14);
+  // And clipping did change the steps (sign-based Lion's excepted).
+  if (GetParam() != "lion")
+    EXPECT_GT((sharded_x - unclipped_x).norm(), 1e-3 * (unclipped_x - start(n)).norm());
+}
+
+TEST(Layout, ASliceKeepsTheSettingsOfTheSegmentsItCuts) {
+  Layout layout;
+  layout.add("w", 4, 5).lr_scale = 0.5;
+  layout.add("b", 5).decay = 0;
+  layout.add("v", 3);
+  const Layout slice = layout.slice(12, 26);
+  ASSERT_EQ(slice.segments().size(), 3u);
+  EXPECT_EQ(slice.size(), 14);
+  EXPECT_EQ(slice.segments()[0].name, "w");
+  EXPECT_EQ(slice.segments()[0].length, 8);
+  EXPECT_FALSE(slice.segments()[0].is_matrix());  // cut short: no longer a 4 x 5 matrix
+  EXPECT_EQ(slice.segments()[0].lr_scale, 0.5);
+  EXPECT_EQ(slice.segments()[1].offset, 8);
+  EXPECT_EQ(slice.segments()[1].length, 5);
+  EXPECT_EQ(slice.segments()[1].decay, 0);
+  EXPECT_EQ(slice.segments()[2].length, 1);
+  EXPECT_NO_THROW(slice.validate());
+  EXPECT_TRUE(layout.slice(0, 20).segments()[0].is_matrix());  // whole: keeps its shape
+  EXPECT_EQ(layout.slice(20, 20).size(), 0);
+  // Lookahead wraps any method: its slow weights are not the method's state, so it steps whole.
+  Vector<double> x = Vector<double>::Zero(layout.size());
+  EXPECT_EQ(make_stepper<double>("adam", layout, x, {{"lookahead_k", 3}})->shard(layout.slice(0, 4)), nullptr);
+  EXPECT_THROW(layout.slice(5, 4), invalid_argument);
+  EXPECT_THROW(layout.slice(0, 29), invalid_argument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Optim, EveryStepper, testing::ValuesIn(stepper_names()), [](const auto& info) {

@@ -56,6 +56,13 @@ class Layout {
   // The segment with this name; throws descent::invalid_argument otherwise.
   Segment& find(const std::string& name);
 
+  // The elements [first, last) as a layout of their own, offsets from 0:
+  // each segment they cut keeps its name and settings; one cut short loses
+  // its matrix shape. For a stepper over one rank's shard of x (element-wise
+  // methods only: shape-aware ones need whole matrices). Throws
+  // descent::invalid_argument unless 0 <= first <= last <= size().
+  Layout slice(Index first, Index last) const;
+
   // Checks that segments tile [0, size) in order without gaps or overlaps and
   // that every setting is in range; throws descent::invalid_argument naming
   // the segment otherwise.

@@ -93,6 +93,24 @@ class Stepper {
   // or if lr is negative or not finite. Makes no heap allocation.
   void step(VectorRef<T> x, ConstVectorRef<T> g, T lr);
 
+  // step() for a stepper made by shard(), whose x and g are one slice of
+  // longer vectors: `gradient_norm` is ||g|| over the whole gradient, for
+  // clip_norm (unused when clipping by norm is off).
+  void step(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm);
+
+  // A stepper of the same method, options and regularization over `slice`
+  // (a Layout::slice of layout()), with fresh state: sharding the update
+  // across data-parallel ranks, each updating its own slice of x with its
+  // slice of the state. Element-wise methods (SGD and its momentum,
+  // AdaGrad, RMSProp, AdaDelta, the Adam family, Lion) give one whose steps
+  // are bitwise those of this stepper on that slice; nullptr for the
+  // methods that couple the elements of a matrix or of all of x (Adafactor,
+  // Muon, Prodigy, schedule-free, Lookahead), which are stepped whole.
+  virtual std::unique_ptr<Stepper<T>> shard(Layout slice) const {
+    (void)slice;
+    return nullptr;
+  }
+
   // The method's name as the command line spells it ("adam", "adamw", ...).
   virtual std::string name() const = 0;
 
@@ -121,6 +139,9 @@ class Stepper {
   // the first call). `clip_scale` is the global-norm clipping factor.
   virtual void update(T* x, const T* g, T lr, T clip_scale) = 0;
   virtual void visit_method_state(StateVisitor<T>& visitor) = 0;
+
+  // The rest of step(), given ||g|| (when clipping by norm).
+  void step_with_norm(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm);
 
   // The constants of one segment's pass.
   PassConstants<T> constants(const Segment& s, T lr, T clip_scale) const;

@@ -31,6 +31,9 @@ template <class T>
 class Sgd final : public Stepper<T> {
  public:
   Sgd(Layout layout, const SgdOptions& options = {}, const Regularization& regularization = {});
+  std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
+    return std::make_unique<Sgd>(std::move(slice), options_, this->regularization_);
+  }
   std::string name() const override;
   double state_bytes_per_parameter() const override;
   double bytes_moved_per_step() const override;
@@ -55,6 +58,9 @@ template <class T>
 class Adagrad final : public Stepper<T> {
  public:
   Adagrad(Layout layout, const AdagradOptions& options = {}, const Regularization& regularization = {});
+  std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
+    return std::make_unique<Adagrad>(std::move(slice), options_, this->regularization_);
+  }
   std::string name() const override { return "adagrad"; }
   double state_bytes_per_parameter() const override { return sizeof(T); }
   double bytes_moved_per_step() const override { return 5.0 * sizeof(T); }
@@ -82,6 +88,9 @@ template <class T>
 class Rmsprop final : public Stepper<T> {
  public:
   Rmsprop(Layout layout, const RmspropOptions& options = {}, const Regularization& regularization = {});
+  std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
+    return std::make_unique<Rmsprop>(std::move(slice), options_, this->regularization_);
+  }
   std::string name() const override { return options_.centered ? "rmsprop-centered" : "rmsprop"; }
   double state_bytes_per_parameter() const override;
   double bytes_moved_per_step() const override;
@@ -105,6 +114,9 @@ template <class T>
 class Adadelta final : public Stepper<T> {
  public:
   Adadelta(Layout layout, const AdadeltaOptions& options = {}, const Regularization& regularization = {});
+  std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
+    return std::make_unique<Adadelta>(std::move(slice), options_, this->regularization_);
+  }
   std::string name() const override { return "adadelta"; }
   double state_bytes_per_parameter() const override { return 2.0 * sizeof(T); }
   double bytes_moved_per_step() const override { return 7.0 * sizeof(T); }
@@ -140,6 +152,9 @@ template <class T>
 class Adam final : public Stepper<T> {
  public:
   Adam(Layout layout, const AdamOptions& options = {}, const Regularization& regularization = {});
+  std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
+    return std::make_unique<Adam>(std::move(slice), options_, this->regularization_);
+  }
   std::string name() const override;
   double state_bytes_per_parameter() const override;
   double bytes_moved_per_step() const override;
@@ -166,6 +181,9 @@ template <class T>
 class Lion final : public Stepper<T> {
  public:
   Lion(Layout layout, const LionOptions& options = {}, const Regularization& regularization = {});
+  std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
+    return std::make_unique<Lion>(std::move(slice), options_, this->regularization_);
+  }
   std::string name() const override { return "lion"; }
   double state_bytes_per_parameter() const override { return sizeof(T); }
   double bytes_moved_per_step() const override { return 5.0 * sizeof(T); }
