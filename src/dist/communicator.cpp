@@ -10,6 +10,18 @@
 
 namespace descent::dist {
 
+Chunk Communicator::chunk(Index n, int rank, int size) {
+  require(size >= 1 && rank >= 0 && rank < size && n >= 0,
+          fmt::format("Communicator::chunk: rank {} of {} ranks, {} values", rank, size, n));
+  constexpr Index line = 16;
+  const auto boundary = [&](int r) {
+    if (r == size) return n;
+    const auto b = static_cast<Index>(static_cast<__int128>(n) * r / size);
+    return b - b % line;
+  };
+  return {boundary(rank), boundary(rank + 1)};
+}
+
 void SingleProcess::allgather(std::span<const std::int64_t> mine, std::span<std::int64_t> all) {
   if (all.size() != mine.size())
     throw communication_error(fmt::format("allgather: {} values given, room for {}", mine.size(), all.size()));

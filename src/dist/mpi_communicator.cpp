@@ -1,9 +1,11 @@
 // The MPI communicator (compiled only when the build found MPI).
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -70,8 +72,12 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  void allreduce_sum(std::span<float> data) override { reduce_broadcast(data.data(), data.size(), MPI_FLOAT); }
-  void allreduce_sum(std::span<double> data) override { reduce_broadcast(data.data(), data.size(), MPI_DOUBLE); }
+  void allreduce_sum(std::span<float> data) override { sum(data, MPI_FLOAT); }
+  void allreduce_sum(std::span<double> data) override { sum(data, MPI_DOUBLE); }
+  void reduce_scatter_sum(std::span<float> data) override { ring_reduce_scatter(data, MPI_FLOAT); }
+  void reduce_scatter_sum(std::span<double> data) override { ring_reduce_scatter(data, MPI_DOUBLE); }
+  void allgather_chunks(std::span<float> data) override { ring_allgather(data, MPI_FLOAT); }
+  void allgather_chunks(std::span<double> data) override { ring_allgather(data, MPI_DOUBLE); }
   void allreduce_sum(std::span<std::int64_t> data) override {
     reduce_broadcast(data.data(), data.size(), MPI_INT64_T);
   }
@@ -98,6 +104,63 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // Spans from this many values on are summed around the ring: it moves
+  // 2 (P - 1) / P of the bytes per rank where reduce-then-broadcast moves
+  // them all twice through rank 0, but takes 2 (P - 1) latencies.
+  static constexpr std::size_t kRingMinValues = 8192;
+
+  template <class T>
+  void sum(std::span<T> data, MPI_Datatype type) {
+    if (size_ > 1 && data.size() >= kRingMinValues) {
+      ring_reduce_scatter(data, type);
+      ring_allgather(data, type);
+    } else {
+      reduce_broadcast(data.data(), data.size(), type);
+    }
+  }
+
+  int right() const { return (rank_ + 1) % size_; }
+  int left() const { return (rank_ + size_ - 1) % size_; }
+  int wrap(int c) const { return ((c % size_) + size_) % size_; }
+
+  // Step s of P - 1: send chunk (r - s - 1) to the right, receive chunk
+  // (r - s - 2) from the left and add it to ours; after the last step
+  // chunk r holds every rank's contribution, summed in a fixed order.
+  template <class T>
+  void ring_reduce_scatter(std::span<T> data, MPI_Datatype type) {
+    if (size_ == 1) return;
+    const Index n = static_cast<Index>(data.size());
+    std::size_t most = 0;
+    for (int c = 0; c < size_; ++c) most = std::max(most, static_cast<std::size_t>(chunk(n, c, size_).size()));
+    if (scratch_.size() < most * sizeof(T)) scratch_.resize(most * sizeof(T));  // once: no allocation per step
+    T* incoming = reinterpret_cast<T*>(scratch_.data());
+    for (int s = 0; s + 1 < size_; ++s) {
+      const Chunk out = chunk(n, wrap(rank_ - s - 1), size_), in = chunk(n, wrap(rank_ - s - 2), size_);
+      check(MPI_Sendrecv(data.data() + out.first, as_count(std::size_t(out.size()), "reduce_scatter_sum"), type,
+                         right(), kTag, incoming, as_count(std::size_t(in.size()), "reduce_scatter_sum"), type, left(),
+                         kTag, comm_, MPI_STATUS_IGNORE),
+            "MPI_Sendrecv");
+      T* __restrict mine = data.data() + in.first;
+      const T* __restrict theirs = incoming;
+      for (Index j = 0; j < in.size(); ++j) mine[j] += theirs[j];
+    }
+  }
+
+  // Step s of P - 1: send chunk (r - s) to the right, receive chunk
+  // (r - s - 1) from the left in its place.
+  template <class T>
+  void ring_allgather(std::span<T> data, MPI_Datatype type) {
+    if (size_ == 1) return;
+    const Index n = static_cast<Index>(data.size());
+    for (int s = 0; s + 1 < size_; ++s) {
+      const Chunk out = chunk(n, wrap(rank_ - s), size_), in = chunk(n, wrap(rank_ - s - 1), size_);
+      check(MPI_Sendrecv(data.data() + out.first, as_count(std::size_t(out.size()), "allgather_chunks"), type,
+                         right(), kTag, data.data() + in.first, as_count(std::size_t(in.size()), "allgather_chunks"),
+                         type, left(), kTag, comm_, MPI_STATUS_IGNORE),
+            "MPI_Sendrecv");
+    }
+  }
+
   // A sum reduced on rank 0 in rank order, then broadcast: the same bits
   // on every rank (MPI_Allreduce does not promise that for every algorithm).
   void reduce_broadcast(void* data, std::size_t n, MPI_Datatype type) {
@@ -107,8 +170,10 @@ class MpiCommunicator final : public Communicator {
     check(MPI_Bcast(data, count, type, 0, comm_), "MPI_Bcast");
   }
 
+  static constexpr int kTag = 7;
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
+  std::vector<std::byte> scratch_;  // the chunk being received in ring_reduce_scatter
 };
 
 }  // namespace

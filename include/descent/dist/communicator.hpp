@@ -12,9 +12,12 @@
 //
 // Every collective is called by every rank in the same order with the
 // same sizes, as MPI requires. allreduce_sum gives every rank bitwise the
-// same result (the MPI implementation reduces to rank 0 and broadcasts:
-// MPI_Allreduce does not promise identical bits on every rank), which is
-// what keeps replicas bit-identical. Errors (a size mismatch, a failed
+// same result, which is what keeps replicas bit-identical: the MPI
+// implementation reduces a short span to rank 0 and broadcasts it, and
+// sums a long one chunk by chunk around a ring (reduce_scatter_sum, then
+// allgather_chunks), each chunk's sum computed once, by its owner, and
+// copied to the others. MPI_Allreduce promises neither for every
+// algorithm and rank count. Errors (a size mismatch, a failed
 // collective) throw dist::communication_error; abort() ends every rank.
 #pragma once
 
@@ -39,9 +42,22 @@ class communication_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A rank's piece [first, last) of a vector (Communicator::chunk).
+struct Chunk {
+  Index first = 0, last = 0;
+  Index size() const { return last - first; }
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
+
+  // Rank r's chunk of n values in reduce_scatter_sum and allgather_chunks:
+  // the r-th of `size` nearly equal pieces, cut at multiples of 16 values
+  // (a 64-byte cache line of floats), in rank order; pieces may be empty
+  // when n is small.
+  static Chunk chunk(Index n, int rank, int size);
+  Chunk my_chunk(Index n) const { return chunk(n, rank(), size()); }
 
   virtual int rank() const = 0;  // 0 .. size() - 1
   virtual int size() const = 0;  // >= 1
@@ -50,6 +66,14 @@ class Communicator {
   virtual void allreduce_sum(std::span<float> data) = 0;
   virtual void allreduce_sum(std::span<double> data) = 0;
   virtual void allreduce_sum(std::span<std::int64_t> data) = 0;
+  // The first half of an allreduce: this rank's chunk of data := the sum
+  // over the ranks of that chunk; the other chunks are left holding
+  // partial sums. Each chunk's sum is computed on its owner alone.
+  virtual void reduce_scatter_sum(std::span<float> data) = 0;
+  virtual void reduce_scatter_sum(std::span<double> data) = 0;
+  // The second half: every chunk c of data := rank c's chunk c.
+  virtual void allgather_chunks(std::span<float> data) = 0;
+  virtual void allgather_chunks(std::span<double> data) = 0;
   // data := root's data.
   virtual void broadcast(std::span<std::byte> data, int root) = 0;
   // all (size() * mine.size() values) := every rank's `mine`, by rank.
@@ -73,6 +97,10 @@ class SingleProcess final : public Communicator {
   void allreduce_sum(std::span<float>) override {}
   void allreduce_sum(std::span<double>) override {}
   void allreduce_sum(std::span<std::int64_t>) override {}
+  void reduce_scatter_sum(std::span<float>) override {}
+  void reduce_scatter_sum(std::span<double>) override {}
+  void allgather_chunks(std::span<float>) override {}
+  void allgather_chunks(std::span<double>) override {}
   void broadcast(std::span<std::byte>, int) override {}
   void allgather(std::span<const std::int64_t> mine, std::span<std::int64_t> all) override;
   void barrier() override {}
