@@ -142,14 +142,20 @@ T ModelObjective<T>::full_pass(const T* x, T* grad) {
 
 template <class T>
 T ModelObjective<T>::penalty(const T* x, T* grad) const {
+  return penalty(x, grad, 0, size());
+}
+
+template <class T>
+T ModelObjective<T>::penalty(const T* x, T* grad, Index first, Index last) const {
   if (options_.l2 == 0) return T(0);
   const T l2 = static_cast<T>(options_.l2);
   T total = 0;
   for (const Segment& s : model_.layout().segments()) {
-    if (s.decay == 0) continue;
+    const Index lo = std::max(first, s.offset), hi = std::min(last, s.offset + s.length);
+    if (s.decay == 0 || lo >= hi) continue;
     const T scale = l2 * static_cast<T>(s.decay);
     T squares = 0;
-    for (Index j = s.offset; j < s.offset + s.length; ++j) {
+    for (Index j = lo; j < hi; ++j) {
       squares += x[j] * x[j];
       if (grad) grad[j] += scale * x[j];
     }

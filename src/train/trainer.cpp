@@ -389,6 +389,7 @@ void handshake(dist::Communicator& comm, const nn::Model<T>& model, const Vector
                          {"the checkpoint interval", o.checkpoint_every},
                          {"sync_every", d.sync_every},
                          {"sync_state", o.sync_state},
+                         {"optimizer sharding", o.shard_optimizer},
                          {"the starting parameters (a hash; after --resume, the checkpoint's)",
                           static_cast<std::int64_t>(dist::hash_bytes(values))}});
 }
@@ -562,17 +563,23 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   }
   if (dist.local_sgd()) rng.reseed(o.seed ^ (0x2545f4914f6cdd1dULL * std::uint64_t(o.communicator->rank() + 1)));
   if (parallel) handshake(*o.communicator, model, x, training, validation, stepper, o, dist);
+  // Optimizer sharding: `active` takes the steps (this rank's slice of the
+  // update), `stepper` gets the whole state back before a checkpoint and
+  // at the end.
+  const bool sharded = dist.synchronous() && o.shard_optimizer && parallel->shard_optimizer(stepper);
+  optim::Stepper<T>& active = sharded ? parallel->stepper(stepper) : stepper;
   Vector<T> synced = dist.local_sgd() ? Vector<T>(x) : Vector<T>();  // local SGD: x at the last averaging
-  if (rollback) snapshot.capture(x, stepper, model.buffers(), loop.steps);
+  if (rollback) snapshot.capture(x, active, model.buffers(), loop.steps);
   // What a run killed while writing its checkpoint left beside it.
   if (!o.checkpoint.empty() && (!parallel || parallel->lead())) io::remove_stale_temporaries(o.checkpoint);
   const auto checkpoint = [&](const std::string& path) {
     loop.shuffle = rng.state();
     loop.dropout = objective.rng().state();
     if (plateau) loop.plateau = plateau->state();
+    if (sharded) parallel->gather_state(stepper);
     if (!parallel || parallel->lead()) save_checkpoint(path, model, x, best, stepper, loop);  // rank 0 writes it
     // A run resumed from here starts with this snapshot: so does this one.
-    if (rollback) snapshot.capture(x, stepper, model.buffers(), loop.steps);
+    if (rollback) snapshot.capture(x, active, model.buffers(), loop.steps);
   };
   const std::string& interrupt_path = o.checkpoint.empty() ? o.interrupt_checkpoint : o.checkpoint;
   const auto interrupted = [&] { return o.interrupt && o.interrupt->load(std::memory_order_relaxed); };
@@ -608,15 +615,23 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       if (dist.local_sgd() && loop.position + count == n) count = training.rows - loop.position;  // the rest
       const std::span<const Index> rows(loop.order.data() + loop.position, static_cast<std::size_t>(count));
       if (parallel) parallel->seed_dropout(r.steps);
-      const T loss = dist.synchronous() ? parallel->gradient(x, g, rows) : objective.value_and_gradient(x, g, rows);
-      const double gradient_norm = double(g.norm());
+      T loss;
+      double gradient_norm;
+      if (sharded) {
+        const auto gradient = parallel->sharded_gradient(x, rows);  // this rank's slice of it
+        loss = gradient.loss;
+        gradient_norm = gradient.gradient_norm;
+      } else {
+        loss = dist.synchronous() ? parallel->gradient(x, g, rows) : objective.value_and_gradient(x, g, rows);
+        gradient_norm = double(g.norm());
+      }
       step.lr = (plateau ? plateau->lr() : schedule.lr(o.lr, r.steps)) * loop.lr_scale;
       // A diverging step is not taken. It ends the run, or (rollback) puts
       // back the last good snapshot at half the learning rate and goes on
       // with the next mini-batch. Returns true when the run goes on.
       const auto diverge = [&](std::string why) {
         if (rollback && loop.rollbacks < o.max_rollbacks) {
-          snapshot.restore(x, stepper, model.buffers());
+          snapshot.restore(x, active, model.buffers());
           ++loop.rollbacks;
           loop.lr_scale *= 0.5;
           loop.smoothed_steps = 0;  // the smoothed loss starts again from the restored weights
@@ -630,7 +645,7 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         r.diverged_at_step = r.steps + 1;
         r.message = std::move(why);
         if (rollback) {
-          snapshot.restore(x, stepper, model.buffers());
+          snapshot.restore(x, active, model.buffers());
           r.message += fmt::format(" after {} rollback{}; the weights are those of the last good snapshot (step {})",
                                    loop.rollbacks, loop.rollbacks == 1 ? "" : "s", snapshot.step());
         } else {
@@ -660,11 +675,20 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
         loop.smoothed_loss = smoothed;
         ++loop.smoothed_steps;
       }
+      double update_norm = 0;  // (sharded: from every rank's slice)
       if (!stop) {
-        previous = x;
-        stepper.step(x, g, static_cast<T>(step.lr));
-        if (!x.allFinite()) {
-          x = previous;
+        bool finite;
+        if (sharded) {
+          const auto update = parallel->sharded_step(x, static_cast<T>(step.lr), gradient_norm);
+          finite = update.finite;
+          update_norm = update.update_norm;
+        } else {
+          previous = x;
+          stepper.step(x, g, static_cast<T>(step.lr));
+          finite = x.allFinite();
+          if (!finite) x = previous;
+        }
+        if (!finite) {
           if (diverge(fmt::format("step {} (epoch {}) made the weights non-finite at learning rate {}", r.steps + 1,
                                   epoch, step.lr)))
             continue;
@@ -693,10 +717,10 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       step.step = r.steps;
       step.loss = double(loss);
       step.gradient_norm = gradient_norm;
-      step.update_norm = double((x - previous).norm());
+      step.update_norm = sharded ? update_norm : double((x - previous).norm());
       step.seconds = seconds_since(start);
       const bool mid_epoch = loop.position + count < n;
-      if (rollback && r.steps % o.snapshot_every == 0) snapshot.capture(x, stepper, model.buffers(), r.steps);
+      if (rollback && r.steps % o.snapshot_every == 0) snapshot.capture(x, active, model.buffers(), r.steps);
       if (!o.checkpoint.empty() && o.checkpoint_every > 0 && r.steps % o.checkpoint_every == 0 && mid_epoch) {
         loop.position += count;  // the checkpoint resumes after this step
         checkpoint(o.checkpoint);
@@ -814,7 +838,9 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     if (dist.local_sgd() && r.status != Status::diverged) parallel->average(x, o.sync_state ? &stepper : nullptr);
     if (model.buffers().size() > 0)
       parallel->average(std::span<T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())));
+    if (sharded) parallel->gather_state(stepper);  // the caller's stepper ends with the whole state
     r.ranks = parallel->size();
+    r.optimizer_sharded = sharded;
     r.communication_seconds = parallel->communication_seconds();
   }
   r.seconds = seconds_since(start);

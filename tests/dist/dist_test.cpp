@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "descent/dist/communicator.hpp"
@@ -40,11 +41,12 @@ struct Setup {
 };
 
 template <class T = float>
-Setup<T> setup(const std::string& spec, const std::string& method, std::uint64_t seed) {
+Setup<T> setup(const std::string& spec, const std::string& method, std::uint64_t seed,
+               const optim::Regularization& regularization = {}) {
   Setup<T> s{nn::make_model<T>(spec), {}, nullptr};
   s.x.resize(s.model.num_parameters());
   s.model.initialize(s.x, seed);
-  if (!method.empty()) s.stepper = optim::make_stepper<T>(method, s.model.layout(), s.x);
+  if (!method.empty()) s.stepper = optim::make_stepper<T>(method, s.model.layout(), s.x, {}, regularization);
   return s;
 }
 
@@ -171,6 +173,126 @@ TEST(DataParallel, FederatedAveragingConvergesOnALogisticRegression) {
     EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
     EXPECT_TRUE(same_as_rank0(s.x)) << "sync_state " << state;
   }
+}
+
+TEST(Communicator, ChunksAreCacheLineAlignedAndCoverTheVector) {
+  for (const Index n : {Index(0), Index(5), Index(100), Index(235148)})
+    for (const int p : {1, 2, 3, 8}) {
+      Index next = 0;
+      for (int r = 0; r < p; ++r) {
+        const dist::Chunk c = dist::Communicator::chunk(n, r, p);
+        EXPECT_EQ(c.first, next) << n << " values, rank " << r << " of " << p;
+        EXPECT_LE(c.first, c.last);
+        if (r > 0) EXPECT_EQ(c.first % 16, 0);
+        next = c.last;
+      }
+      EXPECT_EQ(next, n);
+    }
+  // Nearly equal: 235,148 values over 8 ranks differ by at most a line.
+  EXPECT_LE(dist::Communicator::chunk(235148, 0, 8).size() - dist::Communicator::chunk(235148, 7, 8).size(), 16);
+}
+
+// Whole numbers, so that every order of the sums gives the same bits.
+template <class T>
+void check_reduce_scatter_and_allgather(Index n) {
+  dist::Communicator& comm = world();
+  const auto value = [](int rank, Index j) { return T(double((j * 7 + rank * 3) % 101) - 50); };
+  std::vector<T> data(static_cast<std::size_t>(n));
+  for (Index j = 0; j < n; ++j) data[std::size_t(j)] = value(comm.rank(), j);
+  std::vector<T> reduced = data;
+  comm.allreduce_sum(std::span<T>(reduced));
+  comm.reduce_scatter_sum(std::span<T>(data));
+  const dist::Chunk mine = comm.my_chunk(n);
+  for (Index j = 0; j < n; ++j) {
+    T expected = 0;
+    for (int r = 0; r < comm.size(); ++r) expected += value(r, j);
+    ASSERT_EQ(reduced[std::size_t(j)], expected) << "allreduce_sum of " << n << " values, at " << j;
+    if (j >= mine.first && j < mine.last) ASSERT_EQ(data[std::size_t(j)], expected) << n << " values, at " << j;
+  }
+  // Garbage outside this rank's chunk must not survive the allgather.
+  for (Index j = 0; j < n; ++j)
+    if (j < mine.first || j >= mine.last) data[std::size_t(j)] = T(-1e30);
+  comm.allgather_chunks(std::span<T>(data));
+  EXPECT_EQ(data, reduced) << n << " values";
+}
+
+TEST(Communicator, AReduceScatterThenAnAllgatherIsTheAllreduce) {
+  for (const Index n : {Index(0), Index(3), Index(50), Index(8191), Index(8192), Index(100003)}) {
+    check_reduce_scatter_and_allgather<float>(n);
+    check_reduce_scatter_and_allgather<double>(n);
+  }
+}
+
+// Whole-state comparison of two steppers of the same method.
+struct StateList final : optim::StateVisitor<float> {
+  void vector(std::string_view, Vector<float>& v) override { vectors.push_back(v); }
+  void scalar(std::string_view, double& s) override { scalars.push_back(s); }
+  void counter(std::string_view, std::int64_t& c) override { counters.push_back(c); }
+  std::vector<Vector<float>> vectors;
+  std::vector<double> scalars;
+  std::vector<std::int64_t> counters;
+};
+
+TEST(DataParallel, AShardedUpdateTrainsAsEveryRankTakingTheWholeStep) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(203, 11);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 4);
+  const auto mine = dist::take_shard(all, shard);
+  for (const std::string method : {"adam", "nesterov", "rmsprop-centered", "lion"}) {
+    TrainOptions o{.epochs = 3, .batch_size = 10, .lr = 0.01, .l2 = 1e-3, .seed = 4, .communicator = &comm,
+                   .shard = &shard};
+    auto whole = setup("mlp:2-16-8-2", method, 3);
+    o.shard_optimizer = false;
+    const auto rw = fit(whole.model, whole.x, mine, nullptr, *whole.stepper, o);
+    auto sharded = setup("mlp:2-16-8-2", method, 3);
+    o.shard_optimizer = true;
+    const auto rs = fit(sharded.model, sharded.x, mine, nullptr, *sharded.stepper, o);
+    EXPECT_FALSE(rw.optimizer_sharded);
+    EXPECT_EQ(rs.optimizer_sharded, comm.size() > 1) << method;
+    EXPECT_EQ(rs.steps, rw.steps);
+    EXPECT_NEAR(rs.train_loss, rw.train_loss, 1e-5 * std::abs(rw.train_loss)) << method;
+    EXPECT_LT(max_relative_difference(whole.x, sharded.x), 1e-4) << method;
+    EXPECT_TRUE(same_as_rank0(sharded.x)) << method;
+    // The caller's stepper ends with the whole state, on every rank.
+    StateList a, b;
+    whole.stepper->visit_state(a);
+    sharded.stepper->visit_state(b);
+    EXPECT_EQ(a.counters, b.counters) << method;
+    ASSERT_EQ(a.vectors.size(), b.vectors.size());
+    for (std::size_t i = 0; i < a.vectors.size(); ++i) {
+      EXPECT_LT(max_relative_difference(a.vectors[i], b.vectors[i]), 1e-4) << method << " state " << i;
+      EXPECT_TRUE(same_as_rank0(b.vectors[i])) << method << " state " << i;
+    }
+  }
+}
+
+TEST(DataParallel, AShardedRunResumesFromItsCheckpointBitForBit) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(160, 12);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 5);
+  const auto mine = dist::take_shard(all, shard);
+  // A path every rank agrees on (rank 0 writes, every rank reads).
+  const std::string path = ::testing::TempDir() + "descent_sharded_resume.ckpt";
+  TrainOptions o{.epochs = 4, .batch_size = 8, .lr = 0.01, .seed = 5, .communicator = &comm, .shard = &shard};
+  const optim::Regularization clipped{.clip_norm = 0.5, .decoupled_weight_decay = 0.01};
+  auto straight = setup("mlp:2-8-2", "adam", 2, clipped);
+  fit(straight.model, straight.x, mine, nullptr, *straight.stepper, o);
+
+  auto first = setup("mlp:2-8-2", "adam", 2, clipped);
+  o.epochs = 2;
+  o.checkpoint = path;
+  fit(first.model, first.x, mine, nullptr, *first.stepper, o);
+  comm.barrier();  // rank 0 has written it
+  auto resumed = setup("mlp:2-8-2", "adam", 2, clipped);
+  o.epochs = 4;
+  o.checkpoint.clear();
+  o.resume = path;
+  const auto r = fit(resumed.model, resumed.x, mine, nullptr, *resumed.stepper, o);
+  EXPECT_EQ(r.steps, 4 * 20) << r.message;
+  EXPECT_EQ(resumed.x, straight.x);
+  EXPECT_TRUE(same_as_rank0(resumed.x));
+  comm.barrier();
+  if (comm.rank() == 0) std::remove(path.c_str());
 }
 
 TEST(DataParallel, RanksThatDisagreeOnTheBatchSizeAllStopWithAMessage) {

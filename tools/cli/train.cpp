@@ -8,7 +8,7 @@
 //                 [--gtol G --max-iter N] --seed S [--threads T] [--log FILE.jsonl]
 //                 [--save MODEL.safetensors] [--checkpoint FILE [--checkpoint-every N]] [--resume FILE]
 //                 [--on-divergence stop|rollback [--divergence-factor F] [--max-rollbacks K]] [--json]
-//                 [--distributed [--sync-every K [--sync-state]]]   (under mpirun: docs/distributed.md)
+//                 [--distributed [--sync-every K [--sync-state]] [--no-shard-optimizer]]   (under mpirun: docs/distributed.md)
 //
 // SIGINT or SIGTERM stops a stepper run after its current step, writes a
 // checkpoint (to --checkpoint, else descent-interrupted.ckpt), prints the
@@ -70,7 +70,7 @@ struct Flags {
   double divergence_factor = 0;
   Index max_rollbacks = 3;
   bool json = false;
-  bool distributed = false, sync_state = false;
+  bool distributed = false, sync_state = false, no_shard_optimizer = false;
   Index sync_every = 0;
 };
 
@@ -317,6 +317,7 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"distributed", f.distributed},
           {"sync_every", f.sync_every},
           {"sync_state", f.sync_state},
+          {"shard_optimizer", !f.no_shard_optimizer},
           {"save", f.save}};
 }
 
@@ -472,7 +473,8 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
                                       .communicator = comm,
                                       .shard = comm ? &shard : nullptr,
                                       .sync_every = f.sync_every,
-                                      .sync_state = f.sync_state};
+                                      .sync_state = f.sync_state,
+                                      .shard_optimizer = !f.no_shard_optimizer};
     const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, *stepper,
                               options, lead ? &progress : nullptr);
     summary["status"] = std::string(to_string(r.status));
@@ -489,6 +491,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
     if (comm) {
       summary["communication_seconds"] = r.communication_seconds;
       summary["sync_every"] = f.sync_every;
+      summary["optimizer_sharded"] = r.optimizer_sharded;
     }
     if (!f.json && lead) fmt::print("{}: {}\n", f.optimizer, r.message);
   }
@@ -582,6 +585,8 @@ int run_train(const Flags& f) {
     throw usage_error("--sync-every and --sync-state are for distributed runs: give --distributed too");
   if (f.sync_every < 0) throw usage_error(fmt::format("--sync-every must be >= 0; got {}", f.sync_every));
   if (f.sync_state && f.sync_every == 0) throw usage_error("--sync-state needs --sync-every K (local SGD)");
+  if (f.no_shard_optimizer && !f.distributed)
+    throw usage_error("--no-shard-optimizer is for distributed runs: give --distributed too");
   if (f.distributed && f.sync_every > 0 && solver)
     throw usage_error("--sync-every is for the steppers; a distributed full-batch solver is always synchronous");
   if (f.distributed && f.sync_every > 0 && !(f.checkpoint.empty() && f.resume.empty()))
@@ -779,6 +784,9 @@ void add_train(CLI::App& app) {
                   "With --distributed: local SGD, each rank steps on its own shard and the parameters are averaged "
                   "every K steps (0: synchronous)");
   cmd->add_flag("--sync-state", f->sync_state, "With --sync-every: average the optimizer's state too");
+  cmd->add_flag("--no-shard-optimizer", f->no_shard_optimizer,
+                "With --distributed: every rank takes the whole optimizer step (by default each rank updates its "
+                "1/P of the parameters, for the element-wise optimizers)");
   cmd->callback([f] {
     const int status = run_train(*f);
     if (status != 0) throw exit_status{status};

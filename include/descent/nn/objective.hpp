@@ -68,6 +68,10 @@ class ModelObjective {
   // The l2 penalty at x (its options' l2); adds its gradient to grad when
   // not null. Included in every value except with the sum option.
   T penalty(const T* x, T* grad) const;
+  // The part of it from the elements [first, last) of x (and grad), for a
+  // rank that holds the gradient of that slice alone.
+  T penalty(const T* x, T* grad, Index first, Index last) const;
+  bool has_penalty() const { return options_.l2 != 0; }
 
   // The calling thread's tape, for tests that count what a pass allocates.
   const Tape<T>& tape() const { return workers_.front()->tape; }

@@ -89,9 +89,14 @@ struct TrainOptions {
   // whole validation set (rank 0 evaluates it). Synchronous (sync_every =
   // 0): the epoch's seeded order of all N rows and its global batches are
   // those of one process; each rank sums the gradient over the batch rows
-  // it owns, one allreduce adds the sums, and every rank takes the same
-  // step, so the replicas stay bit-identical and the result depends on P
-  // only through the order of the sums. Checkpoints are written by rank 0
+  // it owns, the sums are added over the ranks, and every rank ends the
+  // step with the same bits, so the replicas stay bit-identical and the
+  // result depends on P only through the order of the sums. With
+  // shard_optimizer and an element-wise method (Stepper::shard), each rank
+  // updates only its 1/P of x and keeps its 1/P of the optimizer's state:
+  // the gradient is reduce-scattered and the updated slices allgathered
+  // (the traffic of one allreduce); otherwise one allreduce, and every
+  // rank takes the whole step. Checkpoints are written by rank 0
   // and resume with any P. sync_every = K >= 1: local SGD (federated
   // averaging): each rank takes steps on batches of batch_size rows of its
   // own shard, and the parameters (with sync_state, the optimizer state
@@ -101,6 +106,7 @@ struct TrainOptions {
   const dist::Shard* shard = nullptr;
   Index sync_every = 0;     // >= 0
   bool sync_state = false;  // local SGD: average the optimizer's state too
+  bool shard_optimizer = true;  // synchronous mode: shard the update (above)
 };
 
 // One optimizer step, for callbacks and logs.
@@ -168,6 +174,7 @@ struct TrainResult {
   // (the gradient allreduce, parameter averaging, agreement on stopping).
   int ranks = 1;
   double communication_seconds = 0;
+  bool optimizer_sharded = false;  // each rank updated its slice (TrainOptions::shard_optimizer)
 };
 
 // Trains x (model.num_parameters() values, already initialized) with the
