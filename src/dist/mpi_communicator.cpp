@@ -74,10 +74,10 @@ class MpiCommunicator final : public Communicator {
 
   void allreduce_sum(std::span<float> data) override { sum(data, MPI_FLOAT); }
   void allreduce_sum(std::span<double> data) override { sum(data, MPI_DOUBLE); }
-  void reduce_scatter_sum(std::span<float> data) override { ring_reduce_scatter(data, MPI_FLOAT); }
-  void reduce_scatter_sum(std::span<double> data) override { ring_reduce_scatter(data, MPI_DOUBLE); }
-  void allgather_chunks(std::span<float> data) override { ring_allgather(data, MPI_FLOAT); }
-  void allgather_chunks(std::span<double> data) override { ring_allgather(data, MPI_DOUBLE); }
+  void reduce_scatter_sum(std::span<float> data) override { reduce_scatter(data, MPI_FLOAT); }
+  void reduce_scatter_sum(std::span<double> data) override { reduce_scatter(data, MPI_DOUBLE); }
+  void allgather_chunks(std::span<float> data) override { allgather_by_chunks(data, MPI_FLOAT); }
+  void allgather_chunks(std::span<double> data) override { allgather_by_chunks(data, MPI_DOUBLE); }
   void allreduce_sum(std::span<std::int64_t> data) override {
     reduce_broadcast(data.data(), data.size(), MPI_INT64_T);
   }
@@ -104,16 +104,17 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
-  // Spans from this many values on are summed around the ring: it moves
-  // 2 (P - 1) / P of the bytes per rank where reduce-then-broadcast moves
-  // them all twice through rank 0, but takes 2 (P - 1) latencies.
+  // Spans from this many values on are summed by a reduce-scatter and an
+  // allgather: they move 2 (P - 1) / P of the bytes per rank where
+  // reduce-then-broadcast moves them all twice through rank 0, but take
+  // more latencies (2 log2 P, or 2 (P - 1) on a ring).
   static constexpr std::size_t kRingMinValues = 8192;
 
   template <class T>
   void sum(std::span<T> data, MPI_Datatype type) {
     if (size_ > 1 && data.size() >= kRingMinValues) {
-      ring_reduce_scatter(data, type);
-      ring_allgather(data, type);
+      reduce_scatter(data, type);
+      allgather_by_chunks(data, type);
     } else {
       reduce_broadcast(data.data(), data.size(), type);
     }
@@ -123,34 +124,107 @@ class MpiCommunicator final : public Communicator {
   int left() const { return (rank_ + size_ - 1) % size_; }
   int wrap(int c) const { return ((c % size_) + size_) % size_; }
 
-  // Step s of P - 1: send chunk (r - s - 1) to the right, receive chunk
-  // (r - s - 2) from the left and add it to ours; after the last step
-  // chunk r holds every rank's contribution, summed in a fixed order.
+  // Where P is a power of two, recursive halving and doubling
+  // (Rabenseifner): log2(P) exchanges each way instead of P - 1, the same
+  // bytes. Otherwise a ring. Either way chunk r ends on rank r, its sum
+  // computed there alone.
+  bool power_of_two() const { return (size_ & (size_ - 1)) == 0; }
+
+  template <class T>
+  void reduce_scatter(std::span<T> data, MPI_Datatype type) {
+    if (size_ == 1) return;
+    if (power_of_two()) halving_reduce_scatter(data, type); else ring_reduce_scatter(data, type);
+  }
+  template <class T>
+  void allgather_by_chunks(std::span<T> data, MPI_Datatype type) {
+    if (size_ == 1) return;
+    if (power_of_two()) doubling_allgather(data, type); else ring_allgather(data, type);
+  }
+
+  // The elements of chunks [first, last).
+  struct Span {
+    Index offset, count;
+  };
+  static Span chunks(Index n, int first, int last, int size) {
+    const Index begin = chunk(n, first, size).first;
+    return {begin, chunk(n, last - 1, size).last - begin};
+  }
+
+  template <class T>
+  T* scratch(Index values) {
+    const std::size_t bytes = static_cast<std::size_t>(values) * sizeof(T);
+    if (scratch_.size() < bytes) scratch_.resize(bytes);  // grows once: no allocation per step
+    return reinterpret_cast<T*>(scratch_.data());
+  }
+
+  template <class T>
+  void exchange(const T* out, Index out_count, T* in, Index in_count, int partner, MPI_Datatype type,
+                const char* what) {
+    check(MPI_Sendrecv(out, as_count(std::size_t(out_count), what), type, partner, kTag, in,
+                       as_count(std::size_t(in_count), what), type, partner, kTag, comm_, MPI_STATUS_IGNORE),
+          "MPI_Sendrecv");
+  }
+
+  template <class T>
+  static void add(T* __restrict mine, const T* __restrict theirs, Index count) {
+    for (Index j = 0; j < count; ++j) mine[j] += theirs[j];
+  }
+
+  // Halving: with partner r ^ d for d = P/2, P/4, .., 1, keep the half of
+  // the current chunk range that holds chunk r, send the other half, add
+  // the partner's copy of ours.
+  template <class T>
+  void halving_reduce_scatter(std::span<T> data, MPI_Datatype type) {
+    const Index n = static_cast<Index>(data.size());
+    int lo = 0, hi = size_;
+    for (int d = size_ / 2; d >= 1; d /= 2) {
+      const int mid = lo + d;
+      const bool upper = (rank_ & d) != 0;
+      const Span keep = upper ? chunks(n, mid, hi, size_) : chunks(n, lo, mid, size_);
+      const Span give = upper ? chunks(n, lo, mid, size_) : chunks(n, mid, hi, size_);
+      T* incoming = scratch<T>(keep.count);
+      exchange(data.data() + give.offset, give.count, incoming, keep.count, rank_ ^ d, type, "reduce_scatter_sum");
+      add(data.data() + keep.offset, incoming, keep.count);
+      if (upper) lo = mid; else hi = mid;
+    }
+  }
+
+  // Doubling: with partner r ^ d for d = 1, 2, .., P/2, swap the chunk
+  // ranges each holds whole, doubling them.
+  template <class T>
+  void doubling_allgather(std::span<T> data, MPI_Datatype type) {
+    const Index n = static_cast<Index>(data.size());
+    for (int d = 1; d < size_; d *= 2) {
+      const int mine = rank_ & ~(d - 1), theirs = mine ^ d;
+      const Span out = chunks(n, mine, mine + d, size_), in = chunks(n, theirs, theirs + d, size_);
+      exchange(data.data() + out.offset, out.count, data.data() + in.offset, in.count, rank_ ^ d, type,
+               "allgather_chunks");
+    }
+  }
+
+  // Ring step s of P - 1: send chunk (r - s - 1) to the right, receive
+  // chunk (r - s - 2) from the left and add it to ours; after the last
+  // step chunk r holds every rank's contribution, summed in a fixed order.
   template <class T>
   void ring_reduce_scatter(std::span<T> data, MPI_Datatype type) {
-    if (size_ == 1) return;
     const Index n = static_cast<Index>(data.size());
-    std::size_t most = 0;
-    for (int c = 0; c < size_; ++c) most = std::max(most, static_cast<std::size_t>(chunk(n, c, size_).size()));
-    if (scratch_.size() < most * sizeof(T)) scratch_.resize(most * sizeof(T));  // once: no allocation per step
-    T* incoming = reinterpret_cast<T*>(scratch_.data());
+    Index most = 0;
+    for (int c = 0; c < size_; ++c) most = std::max(most, chunk(n, c, size_).size());
+    T* incoming = scratch<T>(most);
     for (int s = 0; s + 1 < size_; ++s) {
       const Chunk out = chunk(n, wrap(rank_ - s - 1), size_), in = chunk(n, wrap(rank_ - s - 2), size_);
       check(MPI_Sendrecv(data.data() + out.first, as_count(std::size_t(out.size()), "reduce_scatter_sum"), type,
                          right(), kTag, incoming, as_count(std::size_t(in.size()), "reduce_scatter_sum"), type, left(),
                          kTag, comm_, MPI_STATUS_IGNORE),
             "MPI_Sendrecv");
-      T* __restrict mine = data.data() + in.first;
-      const T* __restrict theirs = incoming;
-      for (Index j = 0; j < in.size(); ++j) mine[j] += theirs[j];
+      add(data.data() + in.first, incoming, in.size());
     }
   }
 
-  // Step s of P - 1: send chunk (r - s) to the right, receive chunk
+  // Ring step s of P - 1: send chunk (r - s) to the right, receive chunk
   // (r - s - 1) from the left in its place.
   template <class T>
   void ring_allgather(std::span<T> data, MPI_Datatype type) {
-    if (size_ == 1) return;
     const Index n = static_cast<Index>(data.size());
     for (int s = 0; s + 1 < size_; ++s) {
       const Chunk out = chunk(n, wrap(rank_ - s), size_), in = chunk(n, wrap(rank_ - s - 1), size_);
@@ -173,7 +247,7 @@ class MpiCommunicator final : public Communicator {
   static constexpr int kTag = 7;
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
-  std::vector<std::byte> scratch_;  // the chunk being received in ring_reduce_scatter
+  std::vector<std::byte> scratch_;  // what a reduce-scatter step receives
 };
 
 }  // namespace
