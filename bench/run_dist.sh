@@ -123,8 +123,9 @@ print("identical replicas in every 2-rank run:",
 # step; compute per step measured (one rank's batch of 64 on 1 thread, with
 # the Adam step), scaled by the parameter count for the 100M model;
 # allreduce by the bandwidth-optimal bound 2 (P-1)/P S/B plus 2 log2(P)
-# latencies (the reduce + broadcast descent runs moves the same bytes once
-# pipelined).
+# latencies: what descent's recursive halving reduce-scatter and doubling
+# allgather take for a power-of-two P (a ring, for other P, takes
+# 2 (P - 1) latencies).
 parts = {r["side"]: r for r in runs if r.get("bench") in ("compute", "allreduce")}
 if "half_batch_1_thread" in parts:
     import math
