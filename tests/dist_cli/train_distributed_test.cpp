@@ -2,12 +2,20 @@
 // generated CSV files, against `descent train` in one process.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +23,8 @@
 #include "descent/io/safetensors.hpp"
 #include "support/cli_run.hpp"
 #include "support/temp_dir.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -129,6 +139,57 @@ TEST_F(DistributedCli, LbfgsAndLocalSgdRunOnTwoRanks) {
   ASSERT_EQ(local.status, 0) << local.out;
   EXPECT_EQ(summary(local)["replicas_identical"], true) << local.out;
   EXPECT_GE(summary(local)["test_accuracy"].get<double>(), 0.9) << local.out;
+}
+
+// One rank, not mpirun, gets SIGTERM: every rank stops at the same step,
+// rank 0 writes the checkpoint and says how to resume, every rank exits
+// with 143, and resuming on two ranks gives the uninterrupted run's bits.
+TEST_F(DistributedCli, ASignalToOneRankStopsEveryRankWithACheckpointThatResumes) {
+  const std::string common = "train --data " + blobs(2000) + " --model mlp:2-32-32-2 --optimizer adam --lr 0.01 "
+                             "--epochs 20 --batch-size 4 --seed 3 --threads 1 --distributed";
+  ASSERT_EQ(on_two_ranks(common + " --save " + path("straight.safetensors")).status, 0);
+
+  const auto out = path("out.txt"), log = path("run.jsonl"), checkpoint = path("run.ckpt");
+  const std::string started = "exec " DESCENT_MPIEXEC " " DESCENT_CLI " " + common + " --checkpoint " + checkpoint +
+                              " --log " + log + " --save " + path("resumed.safetensors") + " > " + out + " 2>&1";
+  const char* argv[] = {"/bin/sh", "-c", started.c_str(), nullptr};
+  pid_t mpirun = -1;
+  ASSERT_EQ(posix_spawn(&mpirun, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  const auto read_all = [](const std::string& file) {
+    std::ifstream in(file);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  for (int i = 0; i < 6000 && read_all(log).find("\"epoch\"") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // mpirun's children are the ranks; signal rank 1 (rank 0, which writes
+  // and reports, must learn of it from the others).
+  const auto children = run_shell("pgrep -P " + std::to_string(mpirun), false);
+  std::istringstream pids(children.out);
+  pid_t rank1 = -1;
+  for (pid_t p; pids >> p;) {
+    std::string environment = read_all("/proc/" + std::to_string(p) + "/environ");
+    std::replace(environment.begin(), environment.end(), '\0', '\n');
+    if (environment.find("\nOMPI_COMM_WORLD_RANK=1\n") != std::string::npos) rank1 = p;
+  }
+  ASSERT_GT(rank1, 0) << children.out;
+  ::kill(rank1, SIGTERM);
+  int raw = 0;
+  ::waitpid(mpirun, &raw, 0);
+  const std::string said = read_all(out);
+  ASSERT_TRUE(WIFEXITED(raw)) << said;
+  EXPECT_EQ(WEXITSTATUS(raw), 143) << said;
+  EXPECT_FALSE(std::filesystem::exists(path("resumed.safetensors"))) << said;  // no --save for a stopped run
+  EXPECT_NE(said.find("descent: interrupted (another rank received a signal)"), std::string::npos) << said;
+  const auto at = said.find("resume with: descent ");
+  ASSERT_NE(at, std::string::npos) << said;
+  EXPECT_EQ(said.find("resume with:", at + 1), std::string::npos) << "rank 0 alone says it: " << said;
+  std::string again = said.substr(at + std::string("resume with: descent ").size());
+  again = again.substr(0, again.find('\n'));
+  EXPECT_NE(again.find("--resume " + checkpoint), std::string::npos) << again;
+
+  const auto resumed = on_two_ranks(again);
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_EQ(max_difference(path("straight.safetensors"), path("resumed.safetensors")), 0.0);
 }
 
 TEST_F(DistributedCli, RanksOnDifferentDataEndWithAMessageNotAHang) {

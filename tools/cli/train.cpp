@@ -503,23 +503,32 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
                  f.sync_every > 0 ? "" : " (in a synchronous run they should be: please report this)");
   }
   const std::string status = summary["status"];
+  // A signal to any rank of a distributed run stops every rank; one that
+  // was not signalled itself reports it as SIGTERM, what mpirun and batch
+  // schedulers send.
+  const bool interrupted =
+      status == "interrupted" || (interrupt.signal() != 0 && status == "aborted_by_callback");
+  const int signo = interrupt.signal() != 0 ? interrupt.signal() : SIGTERM;
+  const std::string by = interrupt.signal() != 0 ? fmt::format("by {}", interrupt.signal_name())
+                                                 : std::string("(another rank received a signal)");
   if (!lead)  // rank 0 reports
-    return status == "diverged" ? 1 : status == "interrupted" ? 128 + (interrupt.signal() ? interrupt.signal() : SIGINT) : 0;
+    return status == "diverged" ? 1 : interrupted ? 128 + signo : 0;
 
   // Interrupted: no test figures and no --save; say how to go on, and exit
   // with 128 + the signal's number.
-  if (interrupt.signal() != 0 && (summary["status"] == "interrupted" || summary["status"] == "aborted_by_callback")) {
+  if (interrupted) {
     summary["status"] = "interrupted";
     if (!written.empty()) summary["checkpoint"] = written;
-    log.write({{"interrupted", interrupt.signal_name()}, {"checkpoint", written}});
+    log.write({{"interrupted", interrupt.signal() != 0 ? interrupt.signal_name() : "another rank"},
+               {"checkpoint", written}});
     if (f.json) fmt::print("{}\n", summary.dump(2));
-    fmt::print(stderr, "descent: interrupted by {}", interrupt.signal_name());
+    fmt::print(stderr, "descent: interrupted {}", by);
     if (!written.empty()) {
       fmt::print(stderr, "; the run's state is in {}\nresume with: {}\n", written, resume_command(written));
     } else {
       fmt::print(stderr, "; a full-batch solver keeps no checkpoint: run it again to finish\n");
     }
-    return 128 + interrupt.signal();
+    return 128 + signo;
   }
 
   const auto e = train::evaluate(model, x, sets.test);
