@@ -295,6 +295,35 @@ TEST(DataParallel, AShardedRunResumesFromItsCheckpointBitForBit) {
   if (comm.rank() == 0) std::remove(path.c_str());
 }
 
+// Every rank sees the same reduced loss, so the guard rolls back at the
+// same steps on every rank, with the update sharded or not, as one process does.
+TEST(DataParallel, TheDivergenceGuardRollsBackAlikeOnEveryRank) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(160, 13);
+  const TrainOptions base{.epochs = 4, .batch_size = 16, .lr = 1e3, .seed = 6,
+                          .on_divergence = TrainOptions::OnDivergence::rollback, .divergence_factor = 10,
+                          .max_rollbacks = 20, .snapshot_every = 1};
+  auto one = setup("mlp:2-8-2", "adam", 4);
+  const auto r1 = fit(one.model, one.x, all, nullptr, *one.stepper, base);
+  ASSERT_GT(r1.rollbacks, 0) << r1.message;
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 6);
+  const auto mine = dist::take_shard(all, shard);
+  for (const bool sharded : {true, false}) {
+    auto many = setup("mlp:2-8-2", "adam", 4);
+    TrainOptions o = base;
+    o.communicator = &comm;
+    o.shard = &shard;
+    o.shard_optimizer = sharded;
+    const auto rp = fit(many.model, many.x, mine, nullptr, *many.stepper, o);
+    EXPECT_EQ(rp.status, r1.status) << rp.message;
+    EXPECT_EQ(rp.rollbacks, r1.rollbacks) << "sharded " << sharded;
+    EXPECT_EQ(rp.steps, r1.steps) << "sharded " << sharded;
+    EXPECT_TRUE(many.x.allFinite());
+    EXPECT_LT(max_relative_difference(one.x, many.x), 1e-3) << "sharded " << sharded;
+    EXPECT_TRUE(same_as_rank0(many.x)) << "sharded " << sharded;
+  }
+}
+
 TEST(DataParallel, RanksThatDisagreeOnTheBatchSizeAllStopWithAMessage) {
   dist::Communicator& comm = world();
   if (comm.size() < 2) GTEST_SKIP() << "needs two ranks";
