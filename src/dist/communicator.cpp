@@ -16,7 +16,7 @@ Chunk Communicator::chunk(Index n, int rank, int size) {
   constexpr Index line = 16;
   const auto boundary = [&](int r) {
     if (r == size) return n;
-    const auto b = static_cast<Index>(static_cast<__int128>(n) * r / size);
+    const Index b = n / size * r + n % size * r / size;  // floor(n r / size), without overflowing n r
     return b - b % line;
   };
   return {boundary(rank), boundary(rank + 1)};

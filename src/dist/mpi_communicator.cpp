@@ -157,11 +157,12 @@ class MpiCommunicator final : public Communicator {
     return reinterpret_cast<T*>(scratch_.data());
   }
 
+  // Sends out_count values to `to` while receiving in_count from `from`.
   template <class T>
-  void exchange(const T* out, Index out_count, T* in, Index in_count, int partner, MPI_Datatype type,
+  void exchange(const T* out, Index out_count, int to, T* in, Index in_count, int from, MPI_Datatype type,
                 const char* what) {
-    check(MPI_Sendrecv(out, as_count(std::size_t(out_count), what), type, partner, kTag, in,
-                       as_count(std::size_t(in_count), what), type, partner, kTag, comm_, MPI_STATUS_IGNORE),
+    check(MPI_Sendrecv(out, as_count(std::size_t(out_count), what), type, to, kTag, in,
+                       as_count(std::size_t(in_count), what), type, from, kTag, comm_, MPI_STATUS_IGNORE),
           "MPI_Sendrecv");
   }
 
@@ -183,7 +184,9 @@ class MpiCommunicator final : public Communicator {
       const Span keep = upper ? chunks(n, mid, hi, size_) : chunks(n, lo, mid, size_);
       const Span give = upper ? chunks(n, lo, mid, size_) : chunks(n, mid, hi, size_);
       T* incoming = scratch<T>(keep.count);
-      exchange(data.data() + give.offset, give.count, incoming, keep.count, rank_ ^ d, type, "reduce_scatter_sum");
+      const int partner = rank_ ^ d;
+      exchange(data.data() + give.offset, give.count, partner, incoming, keep.count, partner, type,
+               "reduce_scatter_sum");
       add(data.data() + keep.offset, incoming, keep.count);
       if (upper) lo = mid; else hi = mid;
     }
@@ -197,7 +200,8 @@ class MpiCommunicator final : public Communicator {
     for (int d = 1; d < size_; d *= 2) {
       const int mine = rank_ & ~(d - 1), theirs = mine ^ d;
       const Span out = chunks(n, mine, mine + d, size_), in = chunks(n, theirs, theirs + d, size_);
-      exchange(data.data() + out.offset, out.count, data.data() + in.offset, in.count, rank_ ^ d, type,
+      const int partner = rank_ ^ d;
+      exchange(data.data() + out.offset, out.count, partner, data.data() + in.offset, in.count, partner, type,
                "allgather_chunks");
     }
   }
@@ -213,10 +217,7 @@ class MpiCommunicator final : public Communicator {
     T* incoming = scratch<T>(most);
     for (int s = 0; s + 1 < size_; ++s) {
       const Chunk out = chunk(n, wrap(rank_ - s - 1), size_), in = chunk(n, wrap(rank_ - s - 2), size_);
-      check(MPI_Sendrecv(data.data() + out.first, as_count(std::size_t(out.size()), "reduce_scatter_sum"), type,
-                         right(), kTag, incoming, as_count(std::size_t(in.size()), "reduce_scatter_sum"), type, left(),
-                         kTag, comm_, MPI_STATUS_IGNORE),
-            "MPI_Sendrecv");
+      exchange(data.data() + out.first, out.size(), right(), incoming, in.size(), left(), type, "reduce_scatter_sum");
       add(data.data() + in.first, incoming, in.size());
     }
   }
@@ -228,10 +229,8 @@ class MpiCommunicator final : public Communicator {
     const Index n = static_cast<Index>(data.size());
     for (int s = 0; s + 1 < size_; ++s) {
       const Chunk out = chunk(n, wrap(rank_ - s), size_), in = chunk(n, wrap(rank_ - s - 1), size_);
-      check(MPI_Sendrecv(data.data() + out.first, as_count(std::size_t(out.size()), "allgather_chunks"), type,
-                         right(), kTag, data.data() + in.first, as_count(std::size_t(in.size()), "allgather_chunks"),
-                         type, left(), kTag, comm_, MPI_STATUS_IGNORE),
-            "MPI_Sendrecv");
+      exchange(data.data() + out.first, out.size(), right(), data.data() + in.first, in.size(), left(), type,
+               "allgather_chunks");
     }
   }
 

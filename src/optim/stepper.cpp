@@ -35,16 +35,11 @@ void Stepper<T>::step(VectorRef<T> x, ConstVectorRef<T> g, T lr) {
     norm = std::sqrt(
         descent::detail::sum_over<double>(g.size(), [=](Index j) { return double(gp[j]) * double(gp[j]); }));
   }
-  step_with_norm(x, g, lr, norm);
+  step(x, g, lr, norm);
 }
 
 template <class T>
 void Stepper<T>::step(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm) {
-  step_with_norm(x, g, lr, gradient_norm);
-}
-
-template <class T>
-void Stepper<T>::step_with_norm(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm) {
   const Index n = layout_.size();
   // (Messages are formatted only on failure: step allocates nothing.)
   if (x.size() != n || g.size() != n)

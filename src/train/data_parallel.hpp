@@ -92,7 +92,6 @@ class DataParallel {
     previous_.resize(chunk_.size());
     return true;
   }
-  bool sharded() const { return shard_ != nullptr; }
   // The stepper that takes the steps: the shard's, or the caller's.
   optim::Stepper<T>& stepper(optim::Stepper<T>& full) { return shard_ ? *shard_ : full; }
 

@@ -567,7 +567,7 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   // update), `stepper` gets the whole state back before a checkpoint and
   // at the end.
   const bool sharded = dist.synchronous() && o.shard_optimizer && parallel->shard_optimizer(stepper);
-  optim::Stepper<T>& active = sharded ? parallel->stepper(stepper) : stepper;
+  optim::Stepper<T>& active = parallel ? parallel->stepper(stepper) : stepper;
   Vector<T> synced = dist.local_sgd() ? Vector<T>(x) : Vector<T>();  // local SGD: x at the last averaging
   if (rollback) snapshot.capture(x, active, model.buffers(), loop.steps);
   // What a run killed while writing its checkpoint left beside it.

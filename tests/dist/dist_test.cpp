@@ -183,7 +183,9 @@ TEST(Communicator, ChunksAreCacheLineAlignedAndCoverTheVector) {
         const dist::Chunk c = dist::Communicator::chunk(n, r, p);
         EXPECT_EQ(c.first, next) << n << " values, rank " << r << " of " << p;
         EXPECT_LE(c.first, c.last);
-        if (r > 0) EXPECT_EQ(c.first % 16, 0);
+        if (r > 0) {
+          EXPECT_EQ(c.first % 16, 0);
+        }
         next = c.last;
       }
       EXPECT_EQ(next, n);
@@ -207,7 +209,9 @@ void check_reduce_scatter_and_allgather(Index n) {
     T expected = 0;
     for (int r = 0; r < comm.size(); ++r) expected += value(r, j);
     ASSERT_EQ(reduced[std::size_t(j)], expected) << "allreduce_sum of " << n << " values, at " << j;
-    if (j >= mine.first && j < mine.last) ASSERT_EQ(data[std::size_t(j)], expected) << n << " values, at " << j;
+    if (j >= mine.first && j < mine.last) {
+      ASSERT_EQ(data[std::size_t(j)], expected) << n << " values, at " << j;
+    }
   }
   // Garbage outside this rank's chunk must not survive the allgather.
   for (Index j = 0; j < n; ++j)

@@ -261,8 +261,9 @@ TEST_P(EveryStepper, AShardClipsByTheNormOfTheWholeGradient) {
   // The same clipping factor up to the rounding of the norm's sum.
   EXPECT_LT((sharded_x - whole_x).lpNorm<Eigen::Infinity>(), 1e-14);
   // And clipping did change the steps (sign-based Lion's excepted).
-  if (GetParam() != "lion")
+  if (GetParam() != "lion") {
     EXPECT_GT((sharded_x - unclipped_x).norm(), 1e-3 * (unclipped_x - start(n)).norm());
+  }
 }
 
 TEST(Layout, ASliceKeepsTheSettingsOfTheSegmentsItCuts) {

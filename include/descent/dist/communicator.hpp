@@ -14,9 +14,10 @@
 // same sizes, as MPI requires. allreduce_sum gives every rank bitwise the
 // same result, which is what keeps replicas bit-identical: the MPI
 // implementation reduces a short span to rank 0 and broadcasts it, and
-// sums a long one chunk by chunk around a ring (reduce_scatter_sum, then
-// allgather_chunks), each chunk's sum computed once, by its owner, and
-// copied to the others. MPI_Allreduce promises neither for every
+// sums a long one chunk by chunk (reduce_scatter_sum, then
+// allgather_chunks: recursive halving and doubling for a power-of-two
+// rank count, a ring otherwise), each chunk's sum computed once, by its
+// owner, and copied to the others. MPI_Allreduce promises neither for every
 // algorithm and rank count. Errors (a size mismatch, a failed
 // collective) throw dist::communication_error; abort() ends every rank.
 #pragma once

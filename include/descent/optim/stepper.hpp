@@ -140,9 +140,6 @@ class Stepper {
   virtual void update(T* x, const T* g, T lr, T clip_scale) = 0;
   virtual void visit_method_state(StateVisitor<T>& visitor) = 0;
 
-  // The rest of step(), given ||g|| (when clipping by norm).
-  void step_with_norm(VectorRef<T> x, ConstVectorRef<T> g, T lr, double gradient_norm);
-
   // The constants of one segment's pass.
   PassConstants<T> constants(const Segment& s, T lr, T clip_scale) const;
 
