@@ -231,14 +231,36 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
       if (c != label) d.feature_names.push_back(names[static_cast<std::size_t>(c)]);
   }
 
+  // The rows to keep (options.rows), chosen from the count of data rows
+  // before any is stored: a cheap pass over the rest of the text counts the
+  // lines that are not blank (as next_row does), plus the first row when it
+  // is data. Without a selector, every row is kept and nothing is counted.
+  const bool selecting = static_cast<bool>(options.rows);
+  std::vector<Index> kept;
+  if (selecting) {
+    Index data_rows = has_header ? 0 : 1;
+    std::size_t at = pos;
+    std::string_view line;
+    while (detail::next_line(rest, at, line))
+      if (!trim_blanks(line, options.delimiter).empty()) ++data_rows;
+    kept = select_rows(options.rows, data_rows, path);
+  }
+  Index seen = 0;       // the data rows read so far, kept or not
+  std::size_t next = 0;  // the first entry of `kept` not yet read
+
   // Imputation bookkeeping, per feature: the sum and count of the present
-  // values, the first line with a missing one, and where the missing ones are.
+  // values and the first line with a missing one, over every row (kept or
+  // not, so that the means are the whole file's), and where the missing
+  // ones of the kept rows are.
   std::vector<double> sum(static_cast<std::size_t>(d.features), 0.0);
   std::vector<std::int64_t> present(static_cast<std::size_t>(d.features), 0);
   std::vector<std::int64_t> first_missing_line(static_cast<std::size_t>(d.features), 0);
   std::vector<std::size_t> missing_slots;
+  bool any_missing = false;
 
+  // Parses and checks every row; stores the values of the kept ones.
   auto read_data_row = [&](const Row& row, const std::vector<std::string_view>& fields) {
+    const bool keep = !selecting || (next < kept.size() && kept[next] == seen);
     if (static_cast<Index>(fields.size()) != columns)
       throw parse_error(path, row.number,
                         fmt::format("expected {} fields like the first row, found {}", columns, fields.size()));
@@ -258,8 +280,11 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
                                         column_name(c), shown(field)));
         const auto f = static_cast<std::size_t>(feature);
         if (first_missing_line[f] == 0) first_missing_line[f] = row.number;
-        missing_slots.push_back(d.x.size());
-        d.x.push_back(0.0f);
+        any_missing = true;
+        if (keep) {
+          missing_slots.push_back(d.x.size());
+          d.x.push_back(0.0f);
+        }
         continue;
       }
       const char* why = nullptr;
@@ -269,23 +294,31 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
                           fmt::format("{}: expected a {}number, found {}{}", column_name(c), why ? "finite " : "",
                                       shown(field), why ? fmt::format(" ({})", why) : std::string()));
       if (c == label) {
-        d.y.push_back(*value);
+        if (keep) d.y.push_back(*value);
       } else {
         sum[static_cast<std::size_t>(feature)] += *value;
         ++present[static_cast<std::size_t>(feature)];
-        d.x.push_back(*value);
+        if (keep) d.x.push_back(*value);
       }
     }
-    ++d.rows;
+    ++seen;
+    if (keep) {
+      ++d.rows;
+      ++next;
+    }
   };
 
   if (!has_header) read_data_row(first, first_fields);
   Row row;
   while (next_row(row)) read_data_row(row, splitter.split(row.line, row.number));
 
-  if (d.rows == 0) throw parse_error(path, line_number, "expected data rows after the header, found none");
+  // A file without data rows is an error; a selector that keeps none of
+  // them is not.
+  if (seen == 0) throw parse_error(path, line_number, "expected data rows after the header, found none");
 
-  if (!missing_slots.empty()) {
+  // Checked when any row misses a value, kept or not, so that a column
+  // that is missing throughout fails alike whatever is kept.
+  if (any_missing) {
     std::vector<float> mean(static_cast<std::size_t>(d.features), 0.0f);
     for (std::size_t f = 0; f < mean.size(); ++f) {
       if (first_missing_line[f] == 0) continue;

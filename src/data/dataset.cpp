@@ -57,22 +57,46 @@ Dataset subset(const Dataset& d, std::span<const Index> rows) {
   return out;
 }
 
-Split split(const Dataset& d, double fraction, std::uint64_t seed) {
+std::vector<Index> select_rows(const RowSelector& select, Index rows, const std::string& source) {
+  std::vector<Index> kept;
+  if (!select) {
+    kept.resize(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i) kept[static_cast<std::size_t>(i)] = i;
+    return kept;
+  }
+  kept = select(rows);
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    const Index i = kept[k];
+    require(i >= 0 && i < rows && (k == 0 || i > kept[k - 1]),
+            fmt::format("{}: the row selector returned {} at position {}; expected row indices in [0, {}) in "
+                        "strictly increasing order{}",
+                        source, i, k, rows, k > 0 ? fmt::format(" (the one before is {})", kept[k - 1]) : ""));
+  }
+  return kept;
+}
+
+RowSplit split_rows(Index rows, double fraction, std::uint64_t seed) {
   DESCENT_REQUIRE(fraction >= 0.0 && fraction < 1.0, fmt::format("split: fraction = {}, must be in [0, 1)", fraction));
-  d.validate();
+  DESCENT_REQUIRE(rows >= 0, fmt::format("split: rows = {}, must be >= 0", rows));
   Rng rng(seed);
-  std::vector<Index> order = shuffled_indices(d.rows, rng);
-  const auto second_rows = static_cast<Index>(std::llround(fraction * static_cast<double>(d.rows)));
-  const auto cut = order.begin() + (d.rows - second_rows);
+  std::vector<Index> order = shuffled_indices(rows, rng);
+  const auto second_rows = static_cast<Index>(std::llround(fraction * static_cast<double>(rows)));
+  const auto cut = order.begin() + (rows - second_rows);
   // Each part keeps the rows in their original order: the split chooses rows,
   // the training loop shuffles them.
   std::sort(order.begin(), cut);
   std::sort(cut, order.end());
-  Split parts;
-  parts.first = subset(d, std::span<const Index>(order.data(), static_cast<std::size_t>(d.rows - second_rows)));
-  parts.second =
-      subset(d, std::span<const Index>(order.data() + (d.rows - second_rows), static_cast<std::size_t>(second_rows)));
+  RowSplit parts;
+  parts.second.assign(cut, order.end());
+  order.erase(cut, order.end());
+  parts.first = std::move(order);
   return parts;
+}
+
+Split split(const Dataset& d, double fraction, std::uint64_t seed) {
+  d.validate();
+  const RowSplit rows = split_rows(d.rows, fraction, seed);
+  return {subset(d, rows.first), subset(d, rows.second)};
 }
 
 std::vector<Index> shuffled_indices(Index n, Rng& rng) {
@@ -120,41 +144,45 @@ void shuffle(std::span<Index> indices, Rng& rng) {
   }
 }
 
-Standardizer Standardizer::fit(const Dataset& d) {
-  d.validate();
-  DESCENT_REQUIRE(d.rows >= 1, fmt::format("Standardizer::fit: the dataset has rows = {}, must be >= 1", d.rows));
-  const auto f = static_cast<std::size_t>(d.features);
-  // Two passes in double: the mean, then the (population) variance about it.
-  std::vector<double> sum(f, 0.0), squares(f, 0.0);
-  std::vector<bool> constant(f, true);
-  for (Index i = 0; i < d.rows; ++i) {
-    const float* r = d.row(i);
-    for (std::size_t j = 0; j < f; ++j) {
-      sum[j] += r[j];
-      if (r[j] != d.x[j]) constant[j] = false;
-    }
+Standardizer Standardizer::fit(const Dataset& d) { return fit(d, [](std::span<double>) {}); }
+
+Standardizer Standardizer::fit(const Dataset& piece, const std::function<void(std::span<double>)>& sum_over_pieces) {
+  piece.validate();
+  const auto f = static_cast<std::size_t>(piece.features);
+  // Two passes in double: the mean, then the (population) variance about
+  // it; each pass's sums (and, in the first, the row count) are summed over
+  // the pieces.
+  std::vector<double> sums(f + 1, 0.0);
+  for (Index i = 0; i < piece.rows; ++i) {
+    const float* r = piece.row(i);
+    for (std::size_t j = 0; j < f; ++j) sums[j] += r[j];
   }
-  Standardizer s;
-  s.mean.resize(f);
-  s.scale.resize(f);
-  for (std::size_t j = 0; j < f; ++j) sum[j] /= static_cast<double>(d.rows);
-  for (Index i = 0; i < d.rows; ++i) {
-    const float* r = d.row(i);
+  sums[f] = static_cast<double>(piece.rows);
+  sum_over_pieces(sums);
+  const double rows = sums[f];
+  DESCENT_REQUIRE(rows >= 1, fmt::format("Standardizer::fit: the dataset has rows = {}, must be >= 1", rows));
+  std::vector<double> mean(f), squares(f, 0.0);
+  for (std::size_t j = 0; j < f; ++j) mean[j] = sums[j] / rows;
+  for (Index i = 0; i < piece.rows; ++i) {
+    const float* r = piece.row(i);
     for (std::size_t j = 0; j < f; ++j) {
-      const double e = r[j] - sum[j];
+      const double e = r[j] - mean[j];
       squares[j] += e * e;
     }
   }
+  sum_over_pieces(squares);
+  Standardizer s;
+  s.mean.resize(f);
+  s.scale.resize(f);
   for (std::size_t j = 0; j < f; ++j) {
-    if (constant[j]) {
-      // The mean is the value itself, so the feature becomes exactly 0.
-      s.mean[j] = d.x[j];
-      s.scale[j] = 1.0f;
-      continue;
-    }
-    s.mean[j] = static_cast<float>(sum[j]);
-    const auto stddev = static_cast<float>(std::sqrt(squares[j] / static_cast<double>(d.rows)));
-    s.scale[j] = stddev > 0.0f && std::isfinite(stddev) ? stddev : 1.0f;
+    // A constant feature v has the sum rows * v exactly in double (float
+    // values, fewer than 2^29 rows), so its mean is v and every deviation 0;
+    // any other has a deviation of at least a float's spacing, whose square
+    // a double holds. So squares == 0 exactly when the feature is constant,
+    // and it becomes exactly 0 with scale 1.
+    s.mean[j] = static_cast<float>(mean[j]);
+    const auto stddev = static_cast<float>(std::sqrt(squares[j] / rows));
+    s.scale[j] = squares[j] > 0 && stddev > 0.0f && std::isfinite(stddev) ? stddev : 1.0f;
   }
   return s;
 }

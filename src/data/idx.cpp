@@ -190,25 +190,50 @@ Header read_header(Reader& in, const std::string& path, const char* what, unsign
   return h;
 }
 
-// The elements the header declares, read as they come and appended to
-// `out` through `value`, so that a header claiming more than the file holds
-// costs only what the file holds. `out` is reserved up front only as far as
-// the file could hold (Reader::most_bytes).
+// The elements the header declares, read as they come; those of the rows in
+// `kept` (every row when it is null; a row being the elements of one entry
+// of the first dimension) are appended to `out` through `value`, so that a
+// header claiming more than the file holds costs only what the file holds,
+// and rows not kept cost nothing. `out` is reserved up front only for the
+// kept rows, and only as far as the file could hold (Reader::most_bytes).
+// Every byte is read either way: a file that ends early or holds more than
+// its header says fails alike whatever is kept.
 void read_body(Reader& in, const std::string& path, const Header& h, const char* what,
-               const std::array<float, 256>& value, std::vector<float>& out) {
+               const std::array<float, 256>& value, const std::vector<Index>* kept, std::vector<float>& out) {
+  const std::uint64_t row_bytes = h.elements / h.dims[0];
   const std::uint64_t could_hold = in.most_bytes() > h.size ? in.most_bytes() - h.size : 0;
-  out.reserve(static_cast<std::size_t>(std::min(h.elements, could_hold)));
+  const std::uint64_t wanted = kept == nullptr ? h.elements : kept->size() * row_bytes;
+  out.reserve(static_cast<std::size_t>(std::min(wanted, could_hold)));
   std::vector<unsigned char> chunk(std::size_t{1} << 16);
+  // Grown a piece at a time (zeroing at most 256 KiB that stays in cache),
+  // then filled: cheaper than a push_back per element.
+  auto append = [&](std::size_t from, std::size_t to) {
+    const std::size_t at = out.size();
+    out.resize(at + (to - from));
+    std::transform(chunk.begin() + static_cast<std::ptrdiff_t>(from), chunk.begin() + static_cast<std::ptrdiff_t>(to),
+                   out.begin() + static_cast<std::ptrdiff_t>(at), [&](unsigned char b) { return value[b]; });
+  };
   std::uint64_t have = 0;
+  std::size_t next = 0;  // the first entry of `kept` not yet appended whole
   while (have < h.elements) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), h.elements - have));
     const std::size_t got = in.read(chunk.data(), want);
-    // Grown a chunk at a time (zeroing 256 KiB that stays in cache), then
-    // filled: cheaper than a push_back per element.
-    const std::size_t at = out.size();
-    out.resize(at + got);
-    std::transform(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got),
-                   out.begin() + static_cast<std::ptrdiff_t>(at), [&](unsigned char b) { return value[b]; });
+    if (kept == nullptr) {
+      append(0, got);
+    } else {
+      // The chunk holds bytes [have, end) of the body: append the parts of
+      // kept rows in it. A row that goes on past the chunk stays next.
+      const std::uint64_t end = have + got;
+      while (next < kept->size()) {
+        const std::uint64_t row_begin = static_cast<std::uint64_t>((*kept)[next]) * row_bytes;
+        const std::uint64_t row_end = row_begin + row_bytes;
+        if (row_begin >= end) break;
+        append(static_cast<std::size_t>(std::max(row_begin, have) - have),
+               static_cast<std::size_t>(std::min(row_end, end) - have));
+        if (row_end > end) break;
+        ++next;
+      }
+    }
     have += got;
     if (got < want)
       fail(path, in.offset(),
@@ -237,8 +262,15 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
          fmt::format("expected {} labels, one per image in '{}', found {}", image_header.dims[0], images_path,
                      label_header.dims[0]));
 
+  // The rows to keep, chosen from the count both headers agree on, before
+  // any is read; null keeps every row without listing them.
+  const auto rows = static_cast<Index>(image_header.dims[0]);
+  std::vector<Index> kept;
+  if (options.rows) kept = select_rows(options.rows, rows, images_path);
+  const std::vector<Index>* keep = options.rows ? &kept : nullptr;
+
   Dataset d;
-  d.rows = static_cast<Index>(image_header.dims[0]);
+  d.rows = keep == nullptr ? rows : static_cast<Index>(kept.size());
   d.features = static_cast<Index>(image_header.elements / image_header.dims[0]);
   d.targets = 1;
   d.source = images_path;
@@ -248,8 +280,8 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
     pixel[static_cast<std::size_t>(b)] = options.scale ? float(b) / 255.0f : float(b);
     label[static_cast<std::size_t>(b)] = float(b);
   }
-  read_body(images, images_path, image_header, "pixels", pixel, d.x);
-  read_body(labels, labels_path, label_header, "labels", label, d.y);
+  read_body(images, images_path, image_header, "pixels", pixel, keep, d.x);
+  read_body(labels, labels_path, label_header, "labels", label, keep, d.y);
   d.validate();
   return d;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -48,15 +49,39 @@ Dataset load_libsvm(const std::string& path, const LibsvmOptions& options) {
   DESCENT_REQUIRE(static_cast<std::uint64_t>(options.features) <= kMaxIndex,
                   fmt::format("LibsvmOptions::features = {}, must be at most 2^31 - 1", options.features));
   const std::string text = detail::read_file(path);
+  std::string_view all = text;
 
-  // The samples, sparse: row k's entries are entries[begin[k] .. begin[k+1]).
+  // The rows to keep (options.rows), chosen from the count of samples before
+  // any is stored: a cheap pass counts the lines with a token before any
+  // '#' (as the parse below does). Without a selector, every row is kept and
+  // nothing is counted.
+  const bool selecting = static_cast<bool>(options.rows);
+  std::vector<Index> kept;
+  if (selecting) {
+    Index samples = 0;
+    std::size_t at = 0;
+    std::string_view line;
+    while (detail::next_line(all, at, line)) {
+      const std::size_t stop = std::min(line.find('#'), line.size());
+      for (std::size_t k = 0; k < stop; ++k) {
+        if (!is_space(line[k])) {
+          ++samples;
+          break;
+        }
+      }
+    }
+    kept = select_rows(options.rows, samples, path);
+  }
+  Index seen = 0;        // the samples read so far, kept or not
+  std::size_t next = 0;  // the first entry of `kept` not yet read
+
+  // The kept samples, sparse: row k's entries are entries[begin[k] .. begin[k+1]).
   std::vector<float> labels;
   std::vector<std::size_t> begin{0};
   std::vector<std::uint32_t> indices;  // 0-based
   std::vector<float> values;
-  std::uint64_t largest = 0;  // the largest 1-based index seen
+  std::uint64_t largest = 0;  // the largest 1-based index seen, in every row
 
-  std::string_view all = text;
   std::size_t pos = 0;
   std::string_view line;
   std::int64_t line_number = 0;
@@ -83,7 +108,10 @@ Dataset load_libsvm(const std::string& path, const LibsvmOptions& options) {
            why ? fmt::format("expected a finite label within float32's range ({})", why)
                : std::string("expected a label (a number)"));
     }
-    labels.push_back(*label);
+    // Every line is parsed and checked; only a kept one is stored.
+    const bool keep = !selecting || (next < kept.size() && kept[next] == seen);
+    ++seen;
+    if (keep) labels.push_back(*label);
 
     std::uint64_t previous = 0;
     int token_number = 1;
@@ -118,13 +146,20 @@ Dataset load_libsvm(const std::string& path, const LibsvmOptions& options) {
                  : fmt::format("expected a number after ':', found {}", shown(value_text)));
       previous = index;
       largest = std::max(largest, index);
-      indices.push_back(static_cast<std::uint32_t>(index - 1));
-      values.push_back(*value);
+      if (keep) {
+        indices.push_back(static_cast<std::uint32_t>(index - 1));
+        values.push_back(*value);
+      }
     }
-    begin.push_back(indices.size());
+    if (keep) {
+      begin.push_back(indices.size());
+      ++next;
+    }
   }
 
-  if (labels.empty())
+  // A file without samples is an error; a selector that keeps none of them
+  // is not.
+  if (seen == 0)
     throw parse_error(path, line_number == 0 ? 1 : line_number,
                       line_number == 0 ? "expected samples, found an empty file"
                                        : "expected samples, found only blank or comment lines");
@@ -134,6 +169,7 @@ Dataset load_libsvm(const std::string& path, const LibsvmOptions& options) {
   d.features = options.features > 0 ? options.features : static_cast<Index>(largest);
   d.targets = 1;
   d.source = path;
+  // The guards are on what is allocated: the kept rows x features.
   const auto rows = static_cast<std::uint64_t>(d.rows);
   if (d.features > 0 && rows > kMaxValues / static_cast<std::uint64_t>(d.features))
     throw parse_error(

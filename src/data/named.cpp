@@ -54,6 +54,10 @@ std::string default_datasets_root() { return "/usr/share/datasets"; }
 Dataset load_named(const std::string& name, Part part) { return load_named(name, part, default_datasets_root()); }
 
 Dataset load_named(const std::string& name, Part part, const std::string& root) {
+  return load_named(name, part, root, RowSelector{});
+}
+
+Dataset load_named(const std::string& name, Part part, const std::string& root, const RowSelector& rows) {
   const Known* known = nullptr;
   for (const Known& k : kKnown)
     if (name == k.name) known = &k;
@@ -73,7 +77,7 @@ Dataset load_named(const std::string& name, Part part, const std::string& root) 
                                        part == Part::train ? "train" : "test", missing, directory.string(),
                                        known->how_to_install));
   }
-  return load_idx(images, labels, IdxOptions{.scale = true});
+  return load_idx(images, labels, IdxOptions{.scale = true, .rows = rows});
 }
 
 }  // namespace descent::data

@@ -242,6 +242,129 @@ TEST_F(Csv, ReadsVeryLongLines) {
 
 TEST_F(Csv, ShowsControlBytesEscapedInMessages) { error(std::string("1,2\n1,a\0b\n", 10), 2, {"found 'a\\x00b'"}); }
 
+// Five data rows, among blank lines, after a header.
+const std::string kFiveRows = "a,b,y\n\n1,2,0\n3,4,1\n  \n5,6,0\r\n7,8,1\n\n9,10,0";
+
+TEST_F(Csv, KeepsTheSelectedRowsCountingDataRowsOnly) {
+  const std::vector<Index> rows{1, 3, 4};
+  const Dataset all = load(kFiveRows);
+  ASSERT_EQ(all.rows, 5);
+  testing::RecordingSelector select{.keep = rows};
+  CsvOptions options;
+  options.rows = select.selector();
+  const Dataset some = load(kFiveRows, options);
+  EXPECT_EQ(select.calls, 1);
+  EXPECT_EQ(select.rows, 5);  // neither the header nor the blank lines
+  testing::expect_same_data(some, subset(all, rows));
+  EXPECT_EQ(some.x, (std::vector<float>{3, 4, 7, 8, 9, 10}));
+  EXPECT_EQ(some.feature_names, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(Csv, CountsTheFirstRowWhenItIsData) {
+  const std::string text = "\n1,2,0\n3,4,1\n5,6,0\n  \n7,8,1\n9,10,0\n\n";
+  const std::vector<Index> rows{0, 3};
+  for (const CsvHeader header : {CsvHeader::automatic, CsvHeader::no}) {
+    testing::RecordingSelector select{.keep = rows};
+    CsvOptions options;
+    options.header = header;
+    options.rows = select.selector();
+    CsvOptions plain;
+    plain.header = header;
+    testing::expect_same_data(load(text, options), subset(load(text, plain), rows));
+    EXPECT_EQ(select.rows, 5);
+  }
+  // With header = yes the first row names the columns.
+  testing::RecordingSelector select{.keep = {0}};
+  CsvOptions options;
+  options.header = CsvHeader::yes;
+  options.rows = select.selector();
+  EXPECT_EQ(load(text, options).x, (std::vector<float>{3, 4}));
+  EXPECT_EQ(select.rows, 4);
+}
+
+TEST_F(Csv, ASelectorKeepingNoRowsGivesAnEmptyDataset) {
+  testing::RecordingSelector none;
+  CsvOptions options;
+  options.rows = none.selector();
+  const Dataset d = load(kFiveRows, options);
+  EXPECT_EQ(none.rows, 5);
+  EXPECT_EQ(d.rows, 0);
+  EXPECT_EQ(d.features, 2);
+  EXPECT_TRUE(d.x.empty());
+  EXPECT_TRUE(d.y.empty());
+  EXPECT_EQ(d.feature_names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_NO_THROW(d.validate());
+  // A file without data rows is still an error, the selector having seen 0.
+  error("a,b,y\n\n", 2, {"expected data rows after the header, found none"}, options);
+  EXPECT_EQ(none.rows, 0);
+}
+
+TEST_F(Csv, RejectsAMalformedRowThatIsNotKeptLikeWithoutASelector) {
+  testing::RecordingSelector first{.keep = {0}};
+  CsvOptions options;
+  options.rows = first.selector();
+  error("a,b,y\n1,2,0\n3,x,1\n", 3, {"column 2 ('b'): expected a number, found 'x'"}, options);
+  error("a,b,y\n1,2,0\n3,4\n", 3, {"expected 3 fields like the first row, found 2"}, options);
+  error("a,b,y\n1,2,0\n3,NA,1\n", 3, {"found the missing value 'NA'"}, options);
+  options.missing = CsvMissing::impute_mean;
+  error("a,b,y\n1,2,0\n3,4,NA\n", 3, {"never imputed"}, options);
+}
+
+TEST_F(Csv, ImputesTheWholeFileMeanInTheKeptRows) {
+  CsvOptions options;
+  options.missing = CsvMissing::impute_mean;
+  const std::string text = "a,b,y\n1,NA,0\n,10,1\n3,nan,0\n2,20,1\n4, ,0\n";
+  const Dataset all = load(text, options);
+  for (const std::vector<Index>& rows : {std::vector<Index>{0, 2}, std::vector<Index>{1, 4}, std::vector<Index>{3}}) {
+    testing::RecordingSelector select{.keep = rows};
+    options.rows = select.selector();
+    // b's mean is (10 + 20) / 2 and a's (1 + 3 + 2 + 4) / 4 whatever is kept.
+    testing::expect_same_data(load(text, options), subset(all, rows));
+  }
+  testing::RecordingSelector select{.keep = {0, 1}};
+  options.rows = select.selector();
+  EXPECT_EQ(load(text, options).x, (std::vector<float>{1, 15, 2.5f, 10}));
+  // A column missing throughout fails even when no row is kept.
+  testing::RecordingSelector none;
+  options.rows = none.selector();
+  error("a,b,y\n1,,0\n2,NA,1\n", 2, {"column 2 ('b')", "every value is missing"}, options);
+}
+
+TEST_F(Csv, RejectsASelectorOutOfRangeOrNotIncreasing) {
+  const std::string path = file(kFiveRows);
+  for (const std::vector<Index>& rows : {std::vector<Index>{0, 5}, std::vector<Index>{-1}, std::vector<Index>{2, 1},
+                                         std::vector<Index>{1, 1}}) {
+    testing::RecordingSelector bad{.keep = rows};
+    CsvOptions options;
+    options.rows = bad.selector();
+    try {
+      load_csv(path, options);
+      ADD_FAILURE() << "no descent::invalid_argument thrown";
+    } catch (const descent::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(Csv, SelectsLikeSubsetOnMutatedFiles) {
+  const std::string valid = "width,\"height\",kind\r\n1.5,2,0\n3,4e1,1\n\n-5,NA,2\n7,8,1\n  \n9,NA,0";
+  const std::string path = (dir_ / "fuzz.csv").string();
+  for (const CsvHeader header : {CsvHeader::automatic, CsvHeader::no}) {
+    CsvOptions options;
+    options.header = header;
+    options.missing = CsvMissing::impute_mean;
+    const int loaded = testing::fuzz_selection(valid, 200, 3, [&](const std::string& content, const RowSelector& rows) {
+      testing::write_file(path, content);
+      CsvOptions o = options;
+      o.rows = rows;
+      return load_csv(path, o);
+    });
+    if (header == CsvHeader::automatic) {
+      EXPECT_GT(loaded, 10);
+    }
+  }
+}
+
 TEST_F(Csv, SurvivesMutatedFiles) {
   const std::string valid = "width,\"height\",kind\r\n1.5,2,0\n3,4e1,1\n\n-5,NA,2\n7,8,1";
   CsvOptions options;

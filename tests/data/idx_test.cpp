@@ -219,6 +219,111 @@ TEST_F(Idx, ReportsAFileThatCannotBeOpenedAtByteZeroWithTheReason) {
   EXPECT_EQ(e->line(), 0);
 }
 
+// Five 2x3 images whose pixels count up, labels 3, 0, 2, 1, 4, for the row
+// selector tests.
+std::string five_images() { return idx({5, 2, 3}, counting_bytes(30)); }
+std::string five_labels() { return idx({5}, std::string{3, 0, 2, 1, 4}); }
+
+TEST_F(Idx, KeepsTheSelectedRowsOfRawAndGzipFiles) {
+  const std::vector<Index> rows{1, 3, 4};
+  for (const bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip ? "gzip" : "raw");
+    const std::string images = gzip ? gz("i.gz", five_images()) : raw("i", five_images());
+    const std::string labels = gzip ? gz("l.gz", five_labels()) : raw("l", five_labels());
+    const Dataset all = load_idx(images, labels);
+    testing::RecordingSelector select{.keep = rows};
+    const Dataset some = load_idx(images, labels, {.rows = select.selector()});
+    EXPECT_EQ(select.calls, 1);
+    EXPECT_EQ(select.rows, 5);
+    testing::expect_same_data(some, subset(all, rows));
+    EXPECT_EQ(some.y, (std::vector<float>{0, 1, 4}));
+    // Unscaled too.
+    const Dataset bytes = load_idx(images, labels, {.scale = false, .rows = select.selector()});
+    testing::expect_same_data(bytes, subset(load_idx(images, labels, {.scale = false}), rows));
+  }
+}
+
+TEST_F(Idx, KeepsSelectedRowsThatSpanTheReadChunks) {
+  // Rows of 300 x 300 = 90000 bytes, longer than a 64 KiB read, so that
+  // rows start and end inside chunks and span their boundaries.
+  const std::string images_content = idx({4, 300, 300}, counting_bytes(4 * 90000, 5));
+  const std::string labels_content = idx({4}, std::string{1, 2, 3, 0});
+  for (const bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip ? "gzip" : "raw");
+    const std::string images = gzip ? gz("i.gz", images_content) : raw("i", images_content);
+    const std::string labels = gzip ? gz("l.gz", labels_content) : raw("l", labels_content);
+    const Dataset all = load_idx(images, labels);
+    for (const std::vector<Index>& rows :
+         {std::vector<Index>{0, 2, 3}, std::vector<Index>{1}, std::vector<Index>{3}, std::vector<Index>{0, 1, 2, 3}}) {
+      testing::RecordingSelector select{.keep = rows};
+      testing::expect_same_data(load_idx(images, labels, {.rows = select.selector()}), subset(all, rows));
+      EXPECT_EQ(select.rows, 4);
+    }
+  }
+}
+
+TEST_F(Idx, ASelectorKeepingNoRowsGivesAnEmptyDataset) {
+  testing::RecordingSelector none;
+  const Dataset d = load_idx(raw("i", five_images()), raw("l", five_labels()), {.rows = none.selector()});
+  EXPECT_EQ(none.rows, 5);
+  EXPECT_EQ(d.rows, 0);
+  EXPECT_EQ(d.features, 6);
+  EXPECT_TRUE(d.x.empty());
+  EXPECT_TRUE(d.y.empty());
+  EXPECT_NO_THROW(d.validate());
+}
+
+TEST_F(Idx, ChecksTheWholeFileWhateverTheSelectorKeeps) {
+  testing::RecordingSelector first{.keep = {0}};
+  const IdxOptions options{.rows = first.selector()};
+  auto expect_same_error = [&](const std::string& images, const std::string& labels) {
+    auto plain = parse_error_of([&] { load_idx(images, labels); });
+    auto selected = parse_error_of([&] { load_idx(images, labels, options); });
+    ASSERT_TRUE(plain);
+    ASSERT_TRUE(selected);
+    EXPECT_EQ(selected->path(), plain->path());
+    EXPECT_EQ(selected->line(), plain->line());
+    EXPECT_STREQ(selected->what(), plain->what());
+  };
+  const std::string labels = raw("l", five_labels());
+  // One pixel short, in a row that is not kept; bytes beyond the header's.
+  expect_same_error(raw("short", five_images().substr(0, five_images().size() - 1)), labels);
+  expect_same_error(raw("long", five_images() + "x"), labels);
+  expect_same_error(raw("i", five_images()), raw("long-labels", five_labels() + "x"));
+  // A gzip stream cut short.
+  const std::string whole = (dir_ / "whole.gz").string();
+  write_gzip(whole, five_images());
+  const std::string compressed = read_bytes(whole);
+  expect_same_error(raw("cut.gz", compressed.substr(0, compressed.size() - 6)), labels);
+  // The counts of images and labels still have to agree, before selecting.
+  first.calls = 0;
+  expect_same_error(raw("i", five_images()), raw("l4", labels_));
+  EXPECT_EQ(first.calls, 0);
+}
+
+TEST_F(Idx, RejectsASelectorOutOfRangeOrNotIncreasing) {
+  const std::string images = raw("i", five_images());
+  const std::string labels = raw("l", five_labels());
+  for (const std::vector<Index>& rows : {std::vector<Index>{0, 5}, std::vector<Index>{-1}, std::vector<Index>{2, 1},
+                                         std::vector<Index>{1, 1}}) {
+    testing::RecordingSelector bad{.keep = rows};
+    EXPECT_THROW(load_idx(images, labels, {.rows = bad.selector()}), descent::invalid_argument);
+  }
+}
+
+TEST_F(Idx, SelectsLikeSubsetOnMutatedRawAndGzipFiles) {
+  const std::string labels = raw("l", five_labels());
+  const std::string images = (dir_ / "fuzz").string();
+  auto load = [&](const std::string& content, const RowSelector& rows) {
+    testing::write_file(images, content);
+    return load_idx(images, labels, {.rows = rows});
+  };
+  EXPECT_GT(testing::fuzz_selection(five_images(), 150, 4, load), 5);
+  const std::string gz_whole = (dir_ / "whole.gz").string();
+  write_gzip(gz_whole, five_images());
+  testing::fuzz_selection(read_bytes(gz_whole), 150, 5, load);
+}
+
 TEST_F(Idx, SurvivesMutatedRawAndGzipFiles) {
   const std::string labels = raw("l", labels_);
   const std::string images = (dir_ / "fuzz").string();

@@ -117,6 +117,90 @@ TEST_F(Libsvm, ReportsAFileThatCannotBeOpenedAtLineZero) {
   EXPECT_NE(std::string(e->what()).find("No such file or directory"), std::string::npos) << e->what();
 }
 
+// Five samples among comment and blank lines; the largest index, 7, is in
+// row 2.
+const std::string kFiveSamples = "# a header comment\n1 1:0.5 3:2\n\n0 2:-1.5  # c\n2 7:1\r\n   # c\n1\n0 1:1 4:4";
+
+TEST_F(Libsvm, KeepsTheSelectedRowsCountingSamplesOnly) {
+  const std::vector<Index> rows{1, 3, 4};
+  const Dataset all = load(kFiveSamples);
+  ASSERT_EQ(all.rows, 5);
+  testing::RecordingSelector select{.keep = rows};
+  const Dataset some = load(kFiveSamples, {.rows = select.selector()});
+  EXPECT_EQ(select.calls, 1);
+  EXPECT_EQ(select.rows, 5);  // neither comment nor blank lines
+  testing::expect_same_data(some, subset(all, rows));
+  EXPECT_EQ(some.y, (std::vector<float>{0, 1, 0}));
+  // With a given feature count too.
+  testing::expect_same_data(load(kFiveSamples, {.features = 9, .rows = select.selector()}),
+                            subset(load(kFiveSamples, {.features = 9}), rows));
+}
+
+TEST_F(Libsvm, TakesTheLargestIndexOfTheWholeFileWhateverIsKept) {
+  testing::RecordingSelector select{.keep = {0, 1, 3, 4}};  // not row 2, which holds 7:1
+  const Dataset d = load(kFiveSamples, {.rows = select.selector()});
+  EXPECT_EQ(d.features, 7);
+  EXPECT_EQ(d.rows, 4);
+  testing::expect_same_data(d, subset(load(kFiveSamples), select.keep));
+}
+
+TEST_F(Libsvm, ASelectorKeepingNoRowsGivesAnEmptyDataset) {
+  testing::RecordingSelector none;
+  const Dataset d = load(kFiveSamples, {.rows = none.selector()});
+  EXPECT_EQ(none.rows, 5);
+  EXPECT_EQ(d.rows, 0);
+  EXPECT_EQ(d.features, 7);
+  EXPECT_TRUE(d.x.empty());
+  EXPECT_TRUE(d.y.empty());
+  EXPECT_NO_THROW(d.validate());
+  // A file without samples is still an error, the selector having seen 0.
+  error("# only\n\n# comments\n", 3, {"only blank or comment lines"}, {.rows = none.selector()});
+  EXPECT_EQ(none.rows, 0);
+}
+
+TEST_F(Libsvm, RejectsAMalformedLineThatIsNotKeptLikeWithoutASelector) {
+  testing::RecordingSelector first{.keep = {0}};
+  const LibsvmOptions options{.rows = first.selector()};
+  error("1 1:1\n1 2\n", 2, {"token 2 ('2'): expected index:value, found no ':'"}, options);
+  error("1 1:1\n1 3:1 2:1\n", 2, {"found 2 after 3"}, options);
+  error("1 1:1\nabc 1:1\n", 2, {"token 1 ('abc'): expected a label (a number)"}, options);
+  error("1 2:1\n0 6:1\n", 2, {"index 6 exceeds LibsvmOptions::features = 5"},
+        {.features = 5, .rows = first.selector()});
+}
+
+TEST_F(Libsvm, GuardsTheDenseSizeOfTheKeptRows) {
+  std::string text;
+  for (int i = 0; i < 4; ++i) text += "1 1:1 2000000000:1\n";
+  // One kept row is under 2^31 values, but far more than the file's bytes
+  // allow; none kept allocates nothing.
+  testing::RecordingSelector one{.keep = {2}};
+  error(text, 4, {"the dense matrix would hold 1 rows x 2000000000 features", "1024 values per byte"},
+        {.rows = one.selector()});
+  testing::RecordingSelector none;
+  const Dataset d = load(text, {.rows = none.selector()});
+  EXPECT_EQ(d.rows, 0);
+  EXPECT_EQ(d.features, 2000000000);
+  EXPECT_TRUE(d.x.empty());
+}
+
+TEST_F(Libsvm, RejectsASelectorOutOfRangeOrNotIncreasing) {
+  for (const std::vector<Index>& rows : {std::vector<Index>{0, 5}, std::vector<Index>{-1}, std::vector<Index>{2, 1},
+                                         std::vector<Index>{1, 1}}) {
+    testing::RecordingSelector bad{.keep = rows};
+    EXPECT_THROW(load(kFiveSamples, {.rows = bad.selector()}), descent::invalid_argument);
+  }
+}
+
+TEST_F(Libsvm, SelectsLikeSubsetOnMutatedFiles) {
+  const std::string valid = "# c\n1 1:0.5 3:2 # c\n0 2:-1.5e1\r\n\n-1 1:1 2:2 3:3 4:4\n+1 4:0.25\n0 6:1";
+  const std::string path = (dir_ / "fuzz.svm").string();
+  const int loaded = testing::fuzz_selection(valid, 300, 9, [&](const std::string& content, const RowSelector& rows) {
+    testing::write_file(path, content);
+    return load_libsvm(path, {.rows = rows});
+  });
+  EXPECT_GT(loaded, 10);
+}
+
 TEST_F(Libsvm, SurvivesMutatedFiles) {
   const std::string valid = "1 1:0.5 3:2 # c\n0 2:-1.5e1\r\n\n-1 1:1 2:2 3:3 4:4\n+1 4:0.25";
   ASSERT_EQ(load(valid).rows, 4);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include "descent/core/error.hpp"
 #include "descent/core/random.hpp"
@@ -43,6 +44,33 @@ inline std::optional<parse_error> parse_error_of(const std::function<void()>& lo
   }
   ADD_FAILURE() << "expected descent::parse_error, nothing was thrown";
   return std::nullopt;
+}
+
+// A RowSelector (dataset.hpp) that keeps `keep` and records how often it
+// was called and with what row count. It must outlive the selector.
+struct RecordingSelector {
+  std::vector<Index> keep;
+  Index rows = -1;  // the count of the last call
+  int calls = 0;
+  RowSelector selector() {
+    return [this](Index n) {
+      rows = n;
+      ++calls;
+      return keep;
+    };
+  }
+};
+
+// `got` holds what `want` holds: the same shape, values, names and source.
+inline void expect_same_data(const Dataset& got, const Dataset& want) {
+  EXPECT_NO_THROW(got.validate());
+  EXPECT_EQ(got.rows, want.rows);
+  EXPECT_EQ(got.features, want.features);
+  EXPECT_EQ(got.targets, want.targets);
+  EXPECT_EQ(got.x, want.x);
+  EXPECT_EQ(got.y, want.y);
+  EXPECT_EQ(got.feature_names, want.feature_names);
+  EXPECT_EQ(got.source, want.source);
 }
 
 // `text` with one random change: cut short, a byte replaced (often by a
@@ -100,6 +128,45 @@ inline int fuzz(const std::string& valid, int runs, std::uint64_t seed,
     } catch (const std::exception& e) {
       ADD_FAILURE() << "run " << run << ": " << typeid(e).name() << ": " << e.what();
     }
+  }
+  return loaded;
+}
+
+// Runs `load` on `runs` mutations of `valid` (seeded) with and without a
+// selector that keeps every other row from the second: either both throw
+// the same error (same type and message), or the selection is exactly
+// subset() of the whole. Returns how many loaded.
+inline int fuzz_selection(const std::string& valid, int runs, std::uint64_t seed,
+                          const std::function<Dataset(const std::string& content, const RowSelector& rows)>& load) {
+  Rng rng(seed);
+  int loaded = 0;
+  auto outcome = [&](const std::string& content, const RowSelector& rows, Dataset& d) -> std::string {
+    try {
+      d = load(content, rows);
+      return {};
+    } catch (const parse_error& e) {
+      return std::string("parse_error: ") + e.what();
+    } catch (const std::exception& e) {
+      return std::string(typeid(e).name()) + ": " + e.what();
+    }
+  };
+  std::vector<Index> kept;
+  const RowSelector every_other = [&](Index n) {
+    kept.clear();
+    for (Index i = 1; i < n; i += 2) kept.push_back(i);
+    return kept;
+  };
+  for (int run = 0; run < runs; ++run) {
+    std::string content = mutate(valid, rng);
+    if (rng.below(3) == 0) content = mutate(std::move(content), rng);
+    Dataset all, some;
+    const std::string plain = outcome(content, {}, all);
+    const std::string selected = outcome(content, every_other, some);
+    EXPECT_EQ(selected, plain) << "run " << run;
+    if (!plain.empty() || !selected.empty()) continue;
+    SCOPED_TRACE("run " + std::to_string(run));
+    expect_same_data(some, subset(all, kept));
+    ++loaded;
   }
   return loaded;
 }

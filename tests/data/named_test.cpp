@@ -113,6 +113,25 @@ TEST_F(Named, PassesOnAParseErrorOfAnInstalledFile) {
   EXPECT_THROW(load_named("mnist", Part::train, dir_.string()), parse_error);
 }
 
+TEST_F(Named, KeepsTheRowsASelectorChooses) {
+  const fs::path d = dir_ / "fashion-mnist";
+  fs::create_directories(d);
+  write_gzip(d / "train-images-idx3-ubyte.gz", images(6));
+  write_gzip(d / "train-labels-idx1-ubyte.gz", labels(6));
+  const Dataset all = load_named("fashion-mnist", Part::train, dir_.string());
+  const std::vector<Index> rows{1, 3, 4};
+  testing::RecordingSelector select{.keep = rows};
+  const Dataset some = load_named("fashion-mnist", Part::train, dir_.string(), select.selector());
+  EXPECT_EQ(select.calls, 1);
+  EXPECT_EQ(select.rows, 6);
+  testing::expect_same_data(some, subset(all, rows));
+  EXPECT_FLOAT_EQ(some.row(0)[0], 4.0f / 255.0f);  // scaled as without a selector
+  // An empty selector keeps every row.
+  testing::expect_same_data(load_named("fashion-mnist", Part::train, dir_.string(), RowSelector{}), all);
+  testing::RecordingSelector bad{.keep = {6}};
+  EXPECT_THROW(load_named("fashion-mnist", Part::train, dir_.string(), bad.selector()), descent::invalid_argument);
+}
+
 TEST(FashionMnist, LoadsTheDebianPackageWhenInstalled) {
   const fs::path root = fs::path(default_datasets_root()) / "fashion-mnist";
   if (!fs::is_directory(root))

@@ -53,13 +53,20 @@ struct CsvOptions {
   // A missing target is always a parse_error: the label column is never
   // imputed.
   CsvMissing missing = CsvMissing::reject;
+  // Which data rows to keep (0-based, the header and blank lines not
+  // counted): see RowSelector in dataset.hpp. Every row is still parsed and
+  // checked, and impute_mean's means are over every row of the file. Empty =
+  // every row.
+  RowSelector rows;
 };
 
-// rows = the data lines, features = the columns but the label one (at least
-// one), targets = 1. feature_names holds the header's names (without the
-// label's) when there is a header, and source the path. A file without data
-// rows (empty, blank or header only) is a parse_error; so is a label_column
-// that the file has no column for.
+// rows = the data lines (those options.rows keeps), features = the columns
+// but the label one (at least one), targets = 1. feature_names holds the
+// header's names (without the label's) when there is a header, and source
+// the path. A file without data rows (empty, blank or header only) is a
+// parse_error, even when the selector would keep none; so is a label_column
+// that the file has no column for. A selector may keep no rows: the result
+// then has rows = 0.
 Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 
 }  // namespace descent::data

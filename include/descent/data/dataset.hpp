@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,12 +49,39 @@ struct Dataset {
 // The listed rows, in that order (indices in [0, rows)).
 Dataset subset(const Dataset& d, std::span<const Index> rows);
 
+// Which rows of a file a loader keeps (the `rows` option of load_idx,
+// load_csv, load_libsvm and load_named), for a process that needs only some
+// of them: a rank of a distributed run, its shard. The loader calls it once,
+// with the number of data rows in the file, before it stores any; it
+// returns 0-based row indices, strictly increasing, each below that number,
+// and the loaded Dataset holds those rows in that order. An empty selector
+// (the default) keeps every row.
+//
+// A loader still reads and checks every row, so a malformed row fails alike
+// in every process that reads the file, and what a format takes from the
+// whole file (CSV's imputed means, LIBSVM's largest index) is the same as
+// when every row is kept; only the kept rows take memory.
+using RowSelector = std::function<std::vector<Index>(Index rows)>;
+
+// Calls `select` with `rows` and checks what it returns (strictly
+// increasing, in [0, rows)); throws descent::invalid_argument naming
+// `source` and the first bad entry. For the loaders.
+std::vector<Index> select_rows(const RowSelector& select, Index rows, const std::string& source);
+
 // A seeded random split: `fraction` (in [0, 1)) of the rows, rounded, go to
 // the second part. The same seed gives the same split.
 struct Split {
   Dataset first, second;
 };
 Split split(const Dataset& d, double fraction, std::uint64_t seed);
+
+// The rows split() puts in each part, from the row count alone (each part
+// increasing), so that a process can choose its rows before it loads them:
+// split(d, f, s) is {subset(d, split_rows(d.rows, f, s).first), ...second}.
+struct RowSplit {
+  std::vector<Index> first, second;
+};
+RowSplit split_rows(Index rows, double fraction, std::uint64_t seed);
 
 // Class labels (targets == 1, integers in [0, classes)) replaced by one-hot
 // rows of `classes` targets, for losses that want a value per output
@@ -73,6 +101,14 @@ void shuffle(std::span<Index> indices, Rng& rng);
 struct Standardizer {
   std::vector<float> mean, scale;
   static Standardizer fit(const Dataset& d);
+  // The same fit over data held in pieces, one per process (the shards of
+  // a distributed run): every process calls it with its piece, and
+  // `sum_over_pieces` replaces a span of doubles by its sum over every
+  // piece, with the same bits everywhere (Communicator::allreduce_sum). It
+  // is called twice, for the means and then for the variances. A piece may
+  // be empty; the pieces together need a row. Equals fit() of the whole
+  // set but for the order of its sums.
+  static Standardizer fit(const Dataset& piece, const std::function<void(std::span<double>)>& sum_over_pieces);
   void apply(Dataset& d) const;  // throws if the feature counts differ
 };
 

@@ -22,6 +22,10 @@
 // header is checked before anything is allocated for it, and the elements
 // are read as they come, so a header that claims more than the file holds
 // fails at the end of the file rather than allocating what it claims.
+//
+// IdxOptions::rows keeps only some of the images (and their labels), chosen
+// from the count in the headers; every byte of both files is still read and
+// checked as above, and only the kept rows take memory.
 #pragma once
 
 #include <string>
@@ -34,10 +38,13 @@ struct IdxOptions {
   // Divide the bytes by 255, so that features lie in [0, 1]; false keeps
   // them as 0..255.
   bool scale = true;
+  // Which rows (images) to keep, from the count the headers declare: see
+  // RowSelector in dataset.hpp. Empty = every row.
+  RowSelector rows;
 };
 
-// rows = the images, features = the pixels of one, targets = 1 (the label
-// bytes as numbers), source = images_path.
+// rows = the images (those options.rows keeps), features = the pixels of
+// one, targets = 1 (the label bytes as numbers), source = images_path.
 Dataset load_idx(const std::string& images_path, const std::string& labels_path, const IdxOptions& options = {});
 
 }  // namespace descent::data

@@ -27,13 +27,20 @@ struct LibsvmOptions {
   // index above a positive count is a parse_error (a test file read with its
   // training file's count must not grow columns).
   Index features = 0;
+  // Which samples to keep (0-based, blank and comment lines not counted):
+  // see RowSelector in dataset.hpp. Every line is still parsed and checked,
+  // and features = 0 still means the largest index in the whole file. Empty
+  // = every sample.
+  RowSelector rows;
 };
 
-// rows = the samples, targets = 1 (the label), source = the path. Column
-// j of x is index j + 1 of the file. A file without samples is a
-// parse_error; so is one whose dense matrix would exceed 2^31 values, or
-// 2^24 values and 1024 values per byte of the file (a few lines with one
-// large index do not get gigabytes; real sparse sets hold far fewer zeros).
+// rows = the samples (those options.rows keeps), targets = 1 (the label),
+// source = the path. Column j of x is index j + 1 of the file. A file
+// without samples is a parse_error (even when the selector would keep none);
+// so is one whose dense matrix (the kept rows x features) would exceed 2^31
+// values, or 2^24 values and 1024 values per byte of the file (a few lines
+// with one large index do not get gigabytes; real sparse sets hold far fewer
+// zeros).
 Dataset load_libsvm(const std::string& path, const LibsvmOptions& options = {});
 
 }  // namespace descent::data

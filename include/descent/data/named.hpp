@@ -37,8 +37,11 @@ std::string default_datasets_root();
 // descent::invalid_argument for an unknown name (listing the known ones) or
 // when its files are not there (saying which paths were tried and how to
 // install them: for fashion-mnist "apt-get install dataset-fashion-mnist"),
-// and descent::parse_error for files that are there but malformed.
+// and descent::parse_error for files that are there but malformed. `rows`
+// keeps only some of the part's rows (IdxOptions::rows; RowSelector in
+// dataset.hpp); without it, every row.
 Dataset load_named(const std::string& name, Part part);
 Dataset load_named(const std::string& name, Part part, const std::string& root);
+Dataset load_named(const std::string& name, Part part, const std::string& root, const RowSelector& rows);
 
 }  // namespace descent::data
