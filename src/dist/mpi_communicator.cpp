@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdio>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -92,6 +93,28 @@ class MpiCommunicator final : public Communicator {
                                             mine.size(), size_, mine.size() * std::size_t(size_), all.size()));
     const int n = as_count(mine.size(), "allgather");
     check(MPI_Allgather(mine.data(), n, MPI_INT64_T, all.data(), n, MPI_INT64_T, comm_), "MPI_Allgather");
+  }
+
+  std::vector<std::string> gather_bytes(std::string_view mine, int root) override {
+    const std::int64_t length = static_cast<std::int64_t>(mine.size());
+    std::vector<std::int64_t> lengths(static_cast<std::size_t>(size_));
+    allgather(std::span<const std::int64_t>(&length, 1), lengths);
+    std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
+    std::size_t total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      counts[r] = as_count(static_cast<std::size_t>(lengths[r]), "gather_bytes");
+      offsets[r] = as_count(total, "gather_bytes (in all)");
+      total += static_cast<std::size_t>(lengths[r]);
+    }
+    std::string all(rank_ == root ? total : 0, '\0');
+    check(MPI_Gatherv(mine.data(), counts[static_cast<std::size_t>(rank_)], MPI_BYTE, all.data(), counts.data(),
+                      offsets.data(), MPI_BYTE, root, comm_),
+          "MPI_Gatherv");
+    std::vector<std::string> out;
+    if (rank_ == root)
+      for (std::size_t r = 0; r < counts.size(); ++r)
+        out.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(counts[r])));
+    return out;
   }
 
   void barrier() override { check(MPI_Barrier(comm_), "MPI_Barrier"); }

@@ -179,9 +179,34 @@ Rng::State as_state(const std::vector<std::int64_t>& v) {
   return s;
 }
 
+// Local SGD: a checkpoint holds, beside the averaged weights, each rank's
+// own order of its rows, shuffle generator, optimizer state and running
+// sums of the epoch (local_state), one safetensors blob per rank.
+struct LocalSgdCheckpoint {
+  Index ranks = 0, sync_every = 0;
+  std::vector<std::string> rank_states;  // on the writing rank, by rank
+};
+
+std::string local_state_name(Index rank) { return fmt::format("local_sgd.rank{}", rank); }
+
+template <class T>
+std::string local_state(optim::Stepper<T>& stepper, const LoopState& loop) {
+  io::SafetensorsWriter w;
+  optim::save_state(stepper, w);
+  const std::vector<std::int64_t> order(loop.order.begin(), loop.order.end());
+  w.add("train.order", std::span<const std::int64_t>(order), {std::int64_t(order.size())});
+  const auto shuffle = as_int64(loop.shuffle);
+  w.add("train.shuffle_rng", std::span<const std::int64_t>(shuffle), {4});
+  const std::vector<std::int64_t> counts{loop.seen, loop.processed};
+  w.add("train.local_counts", std::span<const std::int64_t>(counts), {2});
+  const double loss_sum = loop.loss_sum;
+  w.add("train.local_loss_sum", std::span<const double>(&loss_sum, 1), {1});
+  return w.serialize();
+}
+
 template <class T>
 void save_checkpoint(const std::string& path, const nn::Model<T>& model, const Vector<T>& x, const Vector<T>& best,
-                     optim::Stepper<T>& stepper, const LoopState& loop) {
+                     optim::Stepper<T>& stepper, const LoopState& loop, const LocalSgdCheckpoint* local = nullptr) {
   io::SafetensorsWriter w;
   w.add("x", std::span<const T>(x.data(), static_cast<std::size_t>(x.size())), {x.size()});
   if (best.size() > 0) w.add("train.best", std::span<const T>(best.data(), static_cast<std::size_t>(best.size())), {best.size()});
@@ -210,6 +235,16 @@ void save_checkpoint(const std::string& path, const nn::Model<T>& model, const V
   const std::vector<std::int64_t> guard_counts{loop.rollbacks, loop.smoothed_steps};
   w.add("train.guard", std::span<const double>(guard), {3});
   w.add("train.guard_counts", std::span<const std::int64_t>(guard_counts), {2});
+  if (local) {
+    const std::vector<std::int64_t> shape{local->ranks, local->sync_every};
+    w.add("train.local_sgd", std::span<const std::int64_t>(shape), {2});
+    for (std::size_t r = 0; r < local->rank_states.size(); ++r) {
+      const std::string& blob = local->rank_states[r];
+      w.add(local_state_name(Index(r)),
+            std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()),
+            {std::int64_t(blob.size())});
+    }
+  }
   w.set_metadata("descent.checkpoint", "1");
   w.set_metadata("descent.optimizer", stepper.name());
   w.set_metadata("descent.layout", describe_layout(model.layout()));
@@ -251,9 +286,16 @@ std::string metadata_or(const io::SafetensorsFile& file, const std::string& key,
   return it == file.metadata().end() ? fallback : it->second;
 }
 
+// A local SGD run resuming: which rank this is, of how many, averaging
+// every how many steps, over how many rows of its own.
+struct LocalSgdResume {
+  Index rank = 0, ranks = 0, sync_every = 0, rows = 0;
+};
+
 template <class T>
 LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T>& x, Vector<T>& best,
-                          optim::Stepper<T>& stepper, Index rows, bool with_plateau) {
+                          optim::Stepper<T>& stepper, Index rows, bool with_plateau,
+                          const LocalSgdResume* local = nullptr) {
   const auto file = open_checkpoint(path);
   // The model and the optimizer first: the messages name both sides.
   const std::string layout = describe_layout(model.layout());
@@ -269,17 +311,47 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
   if (!saved_optimizer.empty() && saved_optimizer != stepper.name())
     throw parse_error(path, 0, fmt::format("the checkpoint was written by optimizer {}; this run uses {}",
                                            saved_optimizer, stepper.name()));
+  // A local SGD checkpoint carries every rank's own state and resumes only
+  // the run that wrote it; any other checkpoint resumes any synchronous run.
+  const bool written_by_local_sgd = file.contains("train.local_sgd");
+  if (written_by_local_sgd || local) {
+    const auto shape = written_by_local_sgd ? file.int64s("train.local_sgd") : std::vector<std::int64_t>{};
+    if (written_by_local_sgd && shape.size() != 2) throw parse_error(path, 0, "train.local_sgd has the wrong size");
+    if (!local)
+      throw parse_error(path, 0, fmt::format("the checkpoint was written by local SGD on {} ranks averaging every {} "
+                                             "steps, and holds each rank's own order and optimizer state: resume it "
+                                             "under mpirun -np {} with --distributed --sync-every {}",
+                                             shape[0], shape[1], shape[0], shape[1]));
+    if (!written_by_local_sgd)
+      throw parse_error(path, 0, "local SGD resumes only a checkpoint that local SGD wrote (on as many ranks, with "
+                                 "the same sync_every); this one was written by a synchronous run");
+    if (shape[0] != local->ranks || shape[1] != local->sync_every)
+      throw parse_error(path, 0, fmt::format("the checkpoint was written by local SGD on {} ranks averaging every {} "
+                                             "steps; this run is on {} ranks averaging every {}",
+                                             shape[0], shape[1], local->ranks, local->sync_every));
+    rows = local->rows;
+  }
+  // This rank's own state (local SGD) or the run's.
+  const std::optional<io::SafetensorsFile> own =
+      local ? std::optional<io::SafetensorsFile>(io::SafetensorsFile::parse(
+                  [&] {
+                    const auto bytes = file.raw(local_state_name(local->rank));
+                    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+                  }(),
+                  fmt::format("{} (rank {}'s state)", path, local->rank)))
+            : std::nullopt;
+  const io::SafetensorsFile& mine = own ? *own : file;
   LoopState loop;
   const auto counters = file.int64s("train.counters");
   const auto sums = file.doubles("train.sums");
-  const auto order = file.int64s("train.order");
+  const auto order = mine.int64s("train.order");
   if (static_cast<Index>(order.size()) != rows)
     throw parse_error(path, 0, fmt::format("the checkpoint is for a training set of {} rows; this one has {}",
                                            order.size(), rows));
   loop.epoch = counters[0], loop.position = counters[1], loop.steps = counters[2], loop.processed = counters[3];
   loop.seen = counters[4], loop.best_epoch = counters[5], loop.since_best = counters[6];
   loop.loss_sum = sums[0], loop.best_validation_loss = sums[1];
-  loop.shuffle = as_state(file.int64s("train.shuffle_rng"));
+  loop.shuffle = as_state(mine.int64s("train.shuffle_rng"));
   loop.dropout = as_state(file.int64s("train.dropout_rng"));
   loop.order.assign(order.begin(), order.end());
   for (Index r : loop.order)
@@ -303,8 +375,15 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
     loop.lr_scale = guard[0], loop.smoothed_loss = guard[1], loop.best_smoothed_loss = guard[2];
     loop.rollbacks = counts[0], loop.smoothed_steps = counts[1];
   }
+  if (own) {
+    const auto counts = own->int64s("train.local_counts");
+    const auto loss_sum = own->doubles("train.local_loss_sum");
+    if (counts.size() != 2 || loss_sum.size() != 1 || counts[0] < 0 || counts[1] < 0)
+      throw parse_error(own->path(), 0, "train.local_counts or train.local_loss_sum is malformed");
+    loop.seen = counts[0], loop.processed = counts[1], loop.loss_sum = loss_sum[0];
+  }
   // Everything checked: now change the caller's state.
-  optim::load_state(stepper, file);
+  optim::load_state(stepper, mine);
   file.read_into("x", std::span<T>(x.data(), static_cast<std::size_t>(x.size())));
   if (best.size() > 0 && file.contains("train.best"))
     file.read_into("train.best", std::span<T>(best.data(), static_cast<std::size_t>(best.size())));
@@ -343,9 +422,10 @@ DistributedRun distributed_run(const TrainOptions& o, const data::Dataset& train
   d.sync_every = o.sync_every;
   d.rows_per_epoch = shard.total_rows;
   if (o.sync_every > 0) {
-    require(o.checkpoint.empty() && o.resume.empty(),
-            "local SGD (sync_every > 0) writes no checkpoints: each rank's own order and optimizer state would "
-            "have to be saved");
+    require(o.checkpoint_every % o.sync_every == 0,
+            fmt::format("local SGD checkpoints where the ranks' weights are averaged: checkpoint_every = {} must be "
+                        "a multiple of sync_every = {}",
+                        o.checkpoint_every, o.sync_every));
     require(!optim::is_plateau_spec(o.schedule), "local SGD (sync_every > 0) does not take a plateau schedule");
     require(o.on_divergence == TrainOptions::OnDivergence::stop && o.divergence_factor == 0,
             "local SGD (sync_every > 0) takes neither the divergence rollback nor divergence_factor: its ranks see "
@@ -377,7 +457,7 @@ void handshake(dist::Communicator& comm, const nn::Model<T>& model, const Vector
                          {"the features per sample", training.features},
                          {"the targets per sample", training.targets},
                          {"the training rows in all", o.shard->total_rows},
-                         {"the validation rows", validation ? validation->rows : -1},
+                         {"a validation set", validation != nullptr},
                          {"the optimizer", hash(stepper.name())},
                          {"the batch size", o.batch_size},
                          {"the epochs", o.epochs},
@@ -526,7 +606,10 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   require(x.size() == model.num_parameters(),
           fmt::format("fit: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
-  if (validation) require_fits(model, *validation, "validation");
+  // Rank 0 alone evaluates the validation set: the other ranks of a
+  // distributed run may pass one without rows.
+  if (validation && (o.communicator == nullptr || o.communicator->rank() == 0))
+    require_fits(model, *validation, "validation");
 
   const Table<T> table(training);
   const DistributedRun dist = distributed_run(o, training);
@@ -553,7 +636,12 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   Snapshot<T> snapshot;
   LoopState loop;
   if (!o.resume.empty()) {
-    loop = load_checkpoint(o.resume, model, x, best, stepper, n, plateau.has_value());
+    const LocalSgdResume local{.rank = o.communicator ? o.communicator->rank() : 0,
+                               .ranks = o.communicator ? o.communicator->size() : 1,
+                               .sync_every = dist.sync_every,
+                               .rows = training.rows};
+    loop = load_checkpoint(o.resume, model, x, best, stepper, n, plateau.has_value(),
+                           dist.local_sgd() ? &local : nullptr);
     if (plateau) plateau->restore(*loop.plateau);
     rng.set_state(loop.shuffle);
     objective.rng().set_state(loop.dropout);
@@ -561,7 +649,10 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     loop.order.resize(static_cast<std::size_t>(dist.local_sgd() ? training.rows : n));
     std::iota(loop.order.begin(), loop.order.end(), Index(0));
   }
-  if (dist.local_sgd()) rng.reseed(o.seed ^ (0x2545f4914f6cdd1dULL * std::uint64_t(o.communicator->rank() + 1)));
+  // Local SGD: each rank shuffles its own rows with a stream of its own
+  // (a checkpoint holds each rank's).
+  if (dist.local_sgd() && o.resume.empty())
+    rng.reseed(o.seed ^ (0x2545f4914f6cdd1dULL * std::uint64_t(o.communicator->rank() + 1)));
   if (parallel) handshake(*o.communicator, model, x, training, validation, stepper, o, dist);
   // Optimizer sharding: `active` takes the steps (this rank's slice of the
   // update), `stepper` gets the whole state back before a checkpoint and
@@ -577,7 +668,13 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
     loop.dropout = objective.rng().state();
     if (plateau) loop.plateau = plateau->state();
     if (sharded) parallel->gather_state(stepper);
-    if (!parallel || parallel->lead()) save_checkpoint(path, model, x, best, stepper, loop);  // rank 0 writes it
+    std::optional<LocalSgdCheckpoint> local;
+    if (dist.local_sgd())  // (written where x was just averaged, the same on every rank)
+      local = LocalSgdCheckpoint{.ranks = parallel->size(),
+                                 .sync_every = dist.sync_every,
+                                 .rank_states = parallel->communicator().gather_bytes(local_state(stepper, loop), 0)};
+    if (!parallel || parallel->lead())  // rank 0 writes it
+      save_checkpoint(path, model, x, best, stepper, loop, local ? &*local : nullptr);
     // A run resumed from here starts with this snapshot: so does this one.
     if (rollback) snapshot.capture(x, active, model.buffers(), loop.steps);
   };
@@ -731,7 +828,8 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
       bool interrupt_now = mid_epoch && interrupted();
       if (parallel) {  // every rank stops at the same step: when any callback, interrupt or rank 0's clock says so
         const auto agreed = parallel->agree({.callback = callback_stop, .time = time_stop, .interrupt = interrupt_now});
-        interrupt_now = mid_epoch && agreed.interrupt;
+        // (local SGD: at the next step that averages the weights)
+        interrupt_now = mid_epoch && agreed.interrupt && (!dist.local_sgd() || r.steps % o.sync_every == 0);
         if (agreed.callback) {
           r.status = Status::stopped_by_callback;
           r.message = fmt::format("stopped by a callback at step {}", r.steps);

@@ -2,6 +2,7 @@
 // the same program: run by mpirun on 2 ranks (any P works).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -79,6 +80,27 @@ TEST(Shard, TheRanksShardsAreDisjointAndCoverEveryRow) {
   EXPECT_THROW(dist::make_shard(2, 0, 3, 1), invalid_argument);
 }
 
+TEST(Shard, StandardizingOverTheShardsFitsTheWholeSetsStatistics) {
+  dist::Communicator& comm = world();
+  auto all = blobs(301, 5);
+  for (Index i = 0; i < all.rows; ++i) all.x[std::size_t(2 * i)] = 3.25f;  // a constant feature
+  const auto whole = data::Standardizer::fit(all);
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 6);
+  const auto pieces = data::Standardizer::fit(dist::take_shard(all, shard),
+                                              [&](std::span<double> v) { comm.allreduce_sum(v); });
+  ASSERT_EQ(pieces.mean.size(), 2u);
+  EXPECT_EQ(pieces.mean[0], 3.25f);  // constant: exactly its value, scale 1
+  EXPECT_EQ(pieces.scale[0], 1.0f);
+  for (std::size_t j = 0; j < 2; ++j) {
+    EXPECT_NEAR(pieces.mean[j], whole.mean[j], 1e-6);
+    EXPECT_NEAR(pieces.scale[j], whole.scale[j], 1e-6 * whole.scale[j]);
+  }
+  // Every rank got the same bits.
+  Vector<float> stats(4);
+  stats << pieces.mean[0], pieces.mean[1], pieces.scale[0], pieces.scale[1];
+  EXPECT_TRUE(same_as_rank0(stats));
+}
+
 TEST(DataParallel, RanksTrainToTheWeightsOfOneProcessAndStayBitIdentical) {
   dist::Communicator& comm = world();
   const auto all = blobs(203, 1);  // an odd count: shards of unequal size, a short last batch
@@ -129,7 +151,11 @@ TEST(DataParallel, ValidationAndEarlyStoppingAgreeOnEveryRank) {
   TrainOptions o = base;
   o.communicator = &comm;
   o.shard = &shard;
-  const auto rp = fit(many.model, many.x, dist::take_shard(all, shard), &validation, *many.stepper, o);
+  // Rank 0 alone evaluates: the others pass a validation set without rows.
+  data::Dataset none;
+  none.features = validation.features;
+  const auto rp = fit(many.model, many.x, dist::take_shard(all, shard), comm.rank() == 0 ? &validation : &none,
+                      *many.stepper, o);
   EXPECT_EQ(rp.status, r1.status);
   EXPECT_EQ(rp.epochs, r1.epochs);
   EXPECT_EQ(rp.best_epoch, r1.best_epoch);
@@ -297,6 +323,69 @@ TEST(DataParallel, AShardedRunResumesFromItsCheckpointBitForBit) {
   EXPECT_TRUE(same_as_rank0(resumed.x));
   comm.barrier();
   if (comm.rank() == 0) std::remove(path.c_str());
+}
+
+// Local SGD checkpoints where the weights were just averaged, with each
+// rank's own order, generator and optimizer state: an epoch's end, and an
+// interrupt on one rank (acted on at the next averaging step) both resume
+// to the uninterrupted run's bits. Any other run refuses the file.
+TEST(DataParallel, ALocalSgdRunResumesFromItsCheckpointBitForBit) {
+  dist::Communicator& comm = world();
+  const auto all = blobs(161, 14);  // shards of unequal size
+  const auto shard = dist::make_shard(all.rows, comm.rank(), comm.size(), 6);
+  const auto mine = dist::take_shard(all, shard);
+  const std::string path = ::testing::TempDir() + "descent_local_sgd_resume.ckpt";
+  TrainOptions o{.epochs = 4, .batch_size = 8, .lr = 0.01, .seed = 6, .communicator = &comm, .shard = &shard,
+                 .sync_every = 3};
+  auto straight = setup("mlp:2-8-2", "adam", 4);
+  const auto rs = fit(straight.model, straight.x, mine, nullptr, *straight.stepper, o);
+  ASSERT_EQ(rs.status, Status::max_iterations) << rs.message;
+
+  // An interrupt reaching the last rank alone at step 1 stops every rank at
+  // step 3, the next averaging step (still in the first epoch on 2 to 4 ranks).
+  struct InterruptAt final : TrainCallback {
+    std::atomic<bool>& flag;
+    bool signalled;
+    InterruptAt(std::atomic<bool>& f, bool s) : flag(f), signalled(s) {}
+    bool on_step(const StepRecord& s) override {
+      if (signalled && s.step == 1) flag = true;
+      return true;
+    }
+  };
+  std::atomic<bool> flag(false);
+  InterruptAt at1(flag, comm.rank() == comm.size() - 1);
+  auto first = setup("mlp:2-8-2", "adam", 4);
+  o.checkpoint = path;
+  o.interrupt = &flag;
+  const auto ri = fit(first.model, first.x, mine, nullptr, *first.stepper, o, &at1);
+  EXPECT_EQ(ri.status, Status::interrupted) << ri.message;
+  EXPECT_EQ(ri.steps, 3);
+  EXPECT_EQ(ri.checkpoint_written, path);
+  comm.barrier();
+  o.interrupt = nullptr;
+  o.resume = path;
+  o.checkpoint = path + ".2";  // and every epoch's end from here on
+  o.epochs = 2;
+  auto resumed = setup("mlp:2-8-2", "adam", 4);
+  ASSERT_EQ(fit(resumed.model, resumed.x, mine, nullptr, *resumed.stepper, o).status, Status::max_iterations);
+  comm.barrier();
+  o.resume = path + ".2";
+  o.checkpoint.clear();
+  o.epochs = 4;
+  auto last = setup("mlp:2-8-2", "adam", 4);
+  const auto r = fit(last.model, last.x, mine, nullptr, *last.stepper, o);
+  EXPECT_EQ(r.steps, rs.steps) << r.message;
+  EXPECT_EQ(last.x, straight.x);
+  EXPECT_TRUE(same_as_rank0(last.x));
+
+  // One process, or a synchronous run, refuses it with a message.
+  auto other = setup("mlp:2-8-2", "adam", 4);
+  TrainOptions one{.epochs = 4, .batch_size = 8, .lr = 0.01, .seed = 6, .resume = path};
+  EXPECT_THROW(fit(other.model, other.x, all, nullptr, *other.stepper, one), parse_error);
+  o.sync_every = 0;
+  EXPECT_THROW(fit(other.model, other.x, mine, nullptr, *other.stepper, o), parse_error);
+  comm.barrier();
+  if (comm.rank() == 0) std::remove(path.c_str()), std::remove((path + ".2").c_str());
 }
 
 // Every rank sees the same reduced loss, so the guard rolls back at the

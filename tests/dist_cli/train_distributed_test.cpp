@@ -210,8 +210,59 @@ TEST_F(DistributedCli, SyncFlagsWithoutDistributedAreUsageErrors) {
   const auto data = blobs(40);
   EXPECT_EQ(run_cli("train --data " + data + " --model logistic --sync-every 2").status, 2);
   EXPECT_EQ(run_cli("train --data " + data + " --model logistic --distributed --sync-state").status, 2);
-  EXPECT_EQ(run_cli("train --data " + data + " --model logistic --distributed --sync-every 2 --checkpoint c").status,
+  EXPECT_EQ(run_cli("train --data " + data +
+                    " --model logistic --distributed --sync-every 2 --checkpoint c --checkpoint-every 3")
+                .status,
             2);
+}
+
+// Local SGD writes its checkpoints where the weights were just averaged,
+// with each rank's own state: resumed on two ranks it gives the
+// uninterrupted run's bits; one process refuses it, saying how to resume.
+TEST_F(DistributedCli, ALocalSgdCheckpointResumesOnTwoRanksAndOneProcessRefusesIt) {
+  const std::string common = "train --data " + blobs(400) + " --model mlp:2-8-2 --optimizer adam --lr 0.02 "
+                             "--batch-size 16 --seed 2 --threads 1 --json";
+  const std::string local = common + " --distributed --sync-every 2";
+  ASSERT_EQ(on_two_ranks(local + " --epochs 4 --save " + path("straight.safetensors")).status, 0);
+  const auto first = on_two_ranks(local + " --epochs 2 --checkpoint " + path("run.ckpt") + " --checkpoint-every 4");
+  ASSERT_EQ(first.status, 0) << first.out;
+  const auto resumed =
+      on_two_ranks(local + " --epochs 4 --resume " + path("run.ckpt") + " --save " + path("resumed.safetensors"));
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_EQ(summary(resumed)["replicas_identical"], true) << resumed.out;
+  EXPECT_EQ(max_difference(path("straight.safetensors"), path("resumed.safetensors")), 0.0);
+  const auto one = run_cli(common + " --epochs 4 --resume " + path("run.ckpt"));
+  EXPECT_NE(one.status, 0);
+  EXPECT_NE(one.out.find("written by local SGD on 2 ranks averaging every 2 steps"), std::string::npos) << one.out;
+}
+
+// Each rank stores only its shard of the training file, with the held-out
+// rows on rank 0 alone; standardized over every rank's shard, the run
+// matches one process's.
+TEST_F(DistributedCli, RanksStoreTheirShardAndStandardizeOverAllOfThem) {
+  const std::string common = "train --data " + blobs(501) + " --model mlp:2-8-2 --optimizer adam --lr 0.02 "
+                             "--epochs 3 --batch-size 16 --seed 4 --threads 1 --standardize --val-fraction 0.1 --json";
+  const auto one = run_cli(common + " --save " + path("one.safetensors"));
+  ASSERT_EQ(one.status, 0) << one.out;
+  const auto two = on_two_ranks(common + " --distributed --save " + path("two.safetensors"));
+  ASSERT_EQ(two.status, 0) << two.out;
+  const auto j1 = summary(one), j2 = summary(two);
+  EXPECT_EQ(j2["train_rows"], j1["train_rows"]);
+  EXPECT_EQ(j2["validation_rows"], j1["validation_rows"]);
+  EXPECT_EQ(j2["test_rows"], j1["test_rows"]);
+  EXPECT_EQ(j2["replicas_identical"], true) << two.out;
+  const auto rows = j1["train_rows"].get<int>();
+  EXPECT_TRUE(j2["shard_rows"] == rows / 2 || j2["shard_rows"] == (rows + 1) / 2) << two.out;
+  EXPECT_NEAR(j2["train_loss"].get<double>(), j1["train_loss"].get<double>(), 1e-5);
+  EXPECT_LT(max_difference(path("one.safetensors"), path("two.safetensors")), 1e-4);
+  // The saved standardization is the whole training set's.
+  const auto a = descent::io::SafetensorsFile::read(path("one.safetensors"));
+  const auto b = descent::io::SafetensorsFile::read(path("two.safetensors"));
+  for (const char* name : {"standardize.mean", "standardize.scale"}) {
+    const auto x = a.floats(name), y = b.floats(name);
+    ASSERT_EQ(x.size(), y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], 1e-6 * std::max(1.0f, std::abs(x[i]))) << name;
+  }
 }
 
 }  // namespace

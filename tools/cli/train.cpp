@@ -81,51 +81,140 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// A file by its extension: .csv, or LIBSVM text (.svm, .libsvm, .txt).
-data::Dataset load_file(const std::string& path, const Flags& f, Index features) {
+// A file by its extension: .csv, or LIBSVM text (.svm, .libsvm, .txt),
+// keeping the rows `rows` selects (all when empty).
+data::Dataset load_file(const std::string& path, const Flags& f, Index features, data::RowSelector rows = {}) {
   if (ends_with(path, ".csv")) {
     data::CsvOptions o;
     o.label_column = f.label_column;
     if (f.impute) o.missing = data::CsvMissing::impute_mean;
+    o.rows = std::move(rows);
     return data::load_csv(path, o);
   }
   if (ends_with(path, ".svm") || ends_with(path, ".libsvm") || ends_with(path, ".txt")) {
     data::LibsvmOptions o;
     o.features = features;
+    o.rows = std::move(rows);
     return data::load_libsvm(path, o);
   }
   throw usage_error(fmt::format("--data {}: expected {}, a .csv file or a LIBSVM file (.svm, .libsvm, .txt)", path,
                                 fmt::join(data::named_datasets(), ", ")));
 }
 
+// The data of a run. In a distributed run, train is this rank's shard of
+// the training set, and validation and test are on rank 0 alone (it alone
+// evaluates them; the other ranks hold them without rows).
 struct Sets {
   data::Dataset train, validation, test;
   bool has_validation = false;
+  Index train_rows = 0;  // the whole training set, over every rank
+  Index classes = 0;     // Dataset::classes() of the whole training set
+  dist::Shard shard;     // a distributed run's: which rows of the training set train holds
   std::optional<data::Standardizer> scaler;
 };
 
-Sets load_sets(const Flags& f) {
-  Sets s;
+// values[k] for each k of positions.
+std::vector<Index> pick(const std::vector<Index>& values, const std::vector<Index>& positions) {
+  std::vector<Index> out(positions.size());
+  for (std::size_t k = 0; k < positions.size(); ++k) out[k] = values[static_cast<std::size_t>(positions[k])];
+  return out;
+}
+
+// The rows of `kept` (a loaded selection of a file, whose file rows are
+// kept_rows, increasing) that are the file rows `part` (increasing, a
+// subset of kept_rows).
+data::Dataset part_of(const data::Dataset& kept, const std::vector<Index>& kept_rows, const std::vector<Index>& part) {
+  std::vector<Index> positions;
+  positions.reserve(part.size());
+  std::size_t at = 0;
+  for (const Index row : part) {
+    while (kept_rows[at] != row) ++at;
+    positions.push_back(static_cast<Index>(at));
+  }
+  return data::subset(kept, positions);
+}
+
+// Loads the training file once, keeping only the rows this process needs.
+// The held-out test rows (without --test or a named set's test part), the
+// validation rows and, in a distributed run, the rank's shard are chosen
+// from the file's row count alone, each seeded as in one process, so that
+// a rank stores its shard (and rank 0 the held-out rows) and no more; the
+// standardization statistics and the class count are then summed over the
+// ranks.
+Sets load_sets(const Flags& f, dist::Communicator* comm) {
+  const bool lead = comm == nullptr || comm->rank() == 0;
   const auto& named = data::named_datasets();
   const bool is_named = std::find(named.begin(), named.end(), f.data) != named.end();
-  s.train = is_named ? data::load_named(f.data, data::Part::train) : load_file(f.data, f, 0);
-  if (!f.test.empty()) {
-    s.test = load_file(f.test, f, s.train.features);
-  } else if (is_named) {
-    s.test = data::load_named(f.data, data::Part::test);
+  const bool test_split = f.test.empty() && !is_named;  // a seeded 20% of the data held out for the test figures
+  Sets s;
+  std::vector<Index> train_rows, validation_rows, test_rows, kept_rows;  // rows of the file
+  const data::RowSelector select = [&](Index rows) {
+    std::vector<Index> rest(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i) rest[static_cast<std::size_t>(i)] = i;
+    if (test_split) {
+      auto parts = data::split_rows(rows, 0.2, f.seed);
+      rest = std::move(parts.first);
+      test_rows = std::move(parts.second);
+    }
+    if (f.val_fraction > 0) {
+      const auto parts = data::split_rows(static_cast<Index>(rest.size()), f.val_fraction, f.seed + 1);
+      validation_rows = pick(rest, parts.second);
+      rest = pick(rest, parts.first);
+    }
+    s.train_rows = static_cast<Index>(rest.size());
+    if (comm) {
+      s.shard = dist::make_shard(s.train_rows, comm->rank(), comm->size(), f.seed);
+      rest = pick(rest, s.shard.rows);
+    }
+    train_rows = std::move(rest);
+    if (!lead) {  // rank 0 alone evaluates
+      validation_rows.clear();
+      test_rows.clear();
+    }
+    // The three parts are disjoint; their union, in file order.
+    kept_rows = train_rows;
+    for (const auto* part : {&validation_rows, &test_rows}) {
+      const auto middle = static_cast<std::ptrdiff_t>(kept_rows.size());
+      kept_rows.insert(kept_rows.end(), part->begin(), part->end());
+      std::inplace_merge(kept_rows.begin(), kept_rows.begin() + middle, kept_rows.end());
+    }
+    return kept_rows;
+  };
+  data::Dataset kept = is_named ? data::load_named(f.data, data::Part::train, data::default_datasets_root(), select)
+                                : load_file(f.data, f, 0, select);
+  if (kept_rows.size() == train_rows.size()) {
+    s.train = std::move(kept);
   } else {
-    auto parts = data::split(s.train, 0.2, f.seed);  // a seeded 20% held out for the test figures
-    s.train = std::move(parts.first);
-    s.test = std::move(parts.second);
+    s.train = part_of(kept, kept_rows, train_rows);
+    s.validation = part_of(kept, kept_rows, validation_rows);
+    s.test = part_of(kept, kept_rows, test_rows);
+    kept = {};
   }
-  if (f.val_fraction > 0) {
-    auto parts = data::split(s.train, f.val_fraction, f.seed + 1);
-    s.train = std::move(parts.first);
-    s.validation = std::move(parts.second);
-    s.has_validation = true;
+  s.has_validation = f.val_fraction > 0;
+  if (lead && !f.test.empty())
+    s.test = load_file(f.test, f, s.train.features);
+  else if (lead && is_named)
+    s.test = data::load_named(f.data, data::Part::test);
+  if (!lead) {  // the parts rank 0 alone reads, without rows
+    s.validation.features = s.test.features = s.train.features;
+    s.validation.rows = s.test.rows = 0;
   }
-  if (f.standardize) {
-    s.scaler = data::Standardizer::fit(s.train);  // training statistics only
+
+  // Before the first collective over the data's shape: every rank read the
+  // same file (else every rank ends with a message).
+  if (comm)
+    dist::handshake(*comm, {{"the features per sample", s.train.features}, {"the training rows in all", s.train_rows}});
+  s.classes = s.train.classes();
+  if (comm) {  // 0 unless every rank's labels are classes; then the largest count
+    std::vector<std::int64_t> all(static_cast<std::size_t>(comm->size()));
+    const std::int64_t mine = s.classes;
+    comm->allgather(std::span<const std::int64_t>(&mine, 1), all);
+    s.classes = std::find(all.begin(), all.end(), 0) != all.end() ? 0 : *std::max_element(all.begin(), all.end());
+  }
+  if (f.standardize) {  // training statistics only, over every rank's shard
+    s.scaler = data::Standardizer::fit(s.train, [&](std::span<double> v) {
+      if (comm) comm->allreduce_sum(v);
+    });
     s.scaler->apply(s.train);
     if (s.has_validation) s.scaler->apply(s.validation);
     s.scaler->apply(s.test);
@@ -134,10 +223,11 @@ Sets load_sets(const Flags& f) {
 }
 
 // "linear" and "logistic" take their sizes from the data.
-std::string model_spec(const Flags& f, const data::Dataset& train) {
+std::string model_spec(const Flags& f, const Sets& sets) {
+  const data::Dataset& train = sets.train;
   if (f.model == "linear") return fmt::format("linear:{}", train.features);
   if (f.model == "logistic") {
-    const Index k = train.classes();
+    const Index k = sets.classes;
     if (k < 2)
       throw usage_error("--model logistic needs class labels 0..K-1 with K >= 2 in the label column; found other "
                         "targets");
@@ -365,7 +455,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
   // Losses with a target per output (binary cross-entropy over K classes)
   // get the class labels one-hot.
   const Index outputs = model.output_shape().size();
-  const Index classes = sets.train.classes();
+  const Index classes = sets.classes;
   if (model.loss().target_width(outputs) == outputs && outputs > 1 && sets.train.targets == 1 && classes >= 2) {
     if (classes > outputs)
       throw usage_error(fmt::format("--loss {}: the labels go up to {}, but the model has {} outputs",
@@ -405,21 +495,18 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
                          {"optimizer", f.optimizer},
                          {"parameters", model.num_parameters()},
                          {"threads", threads},
-                         {"train_rows", sets.train.rows},
+                         {"train_rows", sets.train_rows},
                          {"validation_rows", sets.validation.rows},
                          {"test_rows", sets.test.rows}};
   if (!f.json && lead)
-    fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train.rows,
+    fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train_rows,
                sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
   const InterruptGuard interrupt;
   std::string written;  // the checkpoint an interrupted run wrote
   summary["ranks"] = comm ? comm->size() : 1;
-  // Each rank keeps only its shard of the training rows.
-  dist::Shard shard;
-  const Index train_rows = sets.train.rows;
+  // Each rank holds only its shard of the training rows (load_sets).
+  const Index train_rows = sets.train_rows;
   if (comm) {
-    shard = dist::make_shard(sets.train.rows, comm->rank(), comm->size(), f.seed);
-    sets.train = dist::take_shard(sets.train, shard);
     if (!f.json && lead)
       fmt::print("distributed over {} ranks, {}\n", comm->size(),
                  f.sync_every > 0 ? fmt::format("local SGD averaging every {} steps", f.sync_every)
@@ -471,7 +558,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
                                       .divergence_factor = f.divergence_factor,
                                       .max_rollbacks = f.max_rollbacks,
                                       .communicator = comm,
-                                      .shard = comm ? &shard : nullptr,
+                                      .shard = comm ? &sets.shard : nullptr,
                                       .sync_every = f.sync_every,
                                       .sync_state = f.sync_state,
                                       .shard_optimizer = !f.no_shard_optimizer};
@@ -492,6 +579,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
       summary["communication_seconds"] = r.communication_seconds;
       summary["sync_every"] = f.sync_every;
       summary["optimizer_sharded"] = r.optimizer_sharded;
+      summary["shard_rows"] = sets.train.rows;  // rank 0's
     }
     if (!f.json && lead) fmt::print("{}: {}\n", f.optimizer, r.message);
   }
@@ -598,8 +686,10 @@ int run_train(const Flags& f) {
     throw usage_error("--no-shard-optimizer is for distributed runs: give --distributed too");
   if (f.distributed && f.sync_every > 0 && solver)
     throw usage_error("--sync-every is for the steppers; a distributed full-batch solver is always synchronous");
-  if (f.distributed && f.sync_every > 0 && !(f.checkpoint.empty() && f.resume.empty()))
-    throw usage_error("--checkpoint and --resume are for synchronous distributed runs, not with --sync-every");
+  if (f.distributed && f.sync_every > 0 && f.checkpoint_every % f.sync_every != 0)
+    throw usage_error(fmt::format("--checkpoint-every {} with --sync-every {}: local SGD checkpoints where the ranks' "
+                                  "weights are averaged, so the interval must be a multiple of {}",
+                                  f.checkpoint_every, f.sync_every, f.sync_every));
   if (f.distributed && solver && f.time_limit)
     throw usage_error("--time-limit does not go with a distributed full-batch solver: the ranks' clocks would stop "
                       "them at different iterations");
@@ -612,8 +702,8 @@ int run_train(const Flags& f) {
   // Under mpirun every rank runs all of this; without mpirun, one rank.
   std::unique_ptr<dist::Communicator> comm = f.distributed ? dist::open_mpi() : nullptr;
   try {
-    Sets sets = load_sets(f);
-    const std::string spec = model_spec(f, sets.train);
+    Sets sets = load_sets(f, comm.get());
+    const std::string spec = model_spec(f, sets);
     // Full-batch solvers work in float64, the steppers in float32.
     return solver ? run<double>(f, sets, spec, threads, comm.get()) : run<float>(f, sets, spec, threads, comm.get());
   } catch (const std::exception& e) {

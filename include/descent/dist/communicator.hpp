@@ -79,6 +79,9 @@ class Communicator {
   virtual void broadcast(std::span<std::byte> data, int root) = 0;
   // all (size() * mine.size() values) := every rank's `mine`, by rank.
   virtual void allgather(std::span<const std::int64_t> mine, std::span<std::int64_t> all) = 0;
+  // Every rank's bytes (of any length) on root, by rank; an empty vector on
+  // the other ranks.
+  virtual std::vector<std::string> gather_bytes(std::string_view mine, int root) = 0;
   virtual void barrier() = 0;
   // Ends every rank of the job with this exit status; does not return.
   [[noreturn]] virtual void abort(int status) = 0;
@@ -104,6 +107,7 @@ class SingleProcess final : public Communicator {
   void allgather_chunks(std::span<double>) override {}
   void broadcast(std::span<std::byte>, int) override {}
   void allgather(std::span<const std::int64_t> mine, std::span<std::int64_t> all) override;
+  std::vector<std::string> gather_bytes(std::string_view mine, int) override { return {std::string(mine)}; }
   void barrier() override {}
   [[noreturn]] void abort(int status) override;
 };

@@ -85,8 +85,9 @@ struct TrainOptions {
 
   // Data-parallel training (docs/distributed.md). With a communicator of
   // P ranks every rank calls fit() with its shard of the training set
-  // (dist::take_shard: local row i is global row shard->rows[i]) and the
-  // whole validation set (rank 0 evaluates it). Synchronous (sync_every =
+  // (dist::take_shard: local row i is global row shard->rows[i]) and, on
+  // rank 0, the whole validation set: rank 0 alone evaluates it, and the
+  // other ranks may pass one without rows. Synchronous (sync_every =
   // 0): the epoch's seeded order of all N rows and its global batches are
   // those of one process; each rank sums the gradient over the batch rows
   // it owns, the sums are added over the ranks, and every rank ends the
@@ -100,8 +101,13 @@ struct TrainOptions {
   // and resume with any P. sync_every = K >= 1: local SGD (federated
   // averaging): each rank takes steps on batches of batch_size rows of its
   // own shard, and the parameters (with sync_state, the optimizer state
-  // too) are averaged every K steps and at the end of every epoch; no
-  // checkpoints. Both null: one process, as without them.
+  // too) are averaged every K steps and at the end of every epoch.
+  // Its checkpoints are written where the weights were just averaged (at
+  // the end of an epoch, every checkpoint_every steps, a multiple of K,
+  // and on an interrupt at the next averaging step) and hold each rank's
+  // own order, shuffle generator and optimizer state: they resume bit for
+  // bit on as many ranks with the same K, and are refused by any other run.
+  // Both null: one process, as without them.
   dist::Communicator* communicator = nullptr;
   const dist::Shard* shard = nullptr;
   Index sync_every = 0;     // >= 0
