@@ -84,6 +84,8 @@ done
 section "parts of a step (load average $(uptime_now))"
 run_json compute half_batch_1_thread 1 '{ms_per_batch:.4f} ms per batch of {batch_size}' \
   "$BIN/descent" bench model --model "$MLP" --batch-size 64 --optimizer adam --threads 1 --json
+run_json compute half_batch_1_thread_no_step 1 '{ms_per_batch:.4f} ms per batch of {batch_size}, forward and backward only' \
+  "$BIN/descent" bench model --model "$MLP" --batch-size 64 --threads 1 --json
 run_json compute batch_2_threads 1 '{ms_per_batch:.4f} ms per batch of {batch_size}' \
   "$BIN/descent" bench model --model "$MLP" --batch-size 128 --optimizer adam --threads 2 --json
 for size in 235148 10000000 100000000; do
@@ -120,8 +122,9 @@ print("identical replicas in every 2-rank run:",
       all(r.get("replicas_identical") for r in runs if r.get("side", "").startswith("two_ranks")))
 
 # The cost model (docs/distributed.md): weak scaling, 64 rows per rank per
-# step; compute per step measured (one rank's batch of 64 on 1 thread, with
-# the Adam step), scaled by the parameter count for the 100M model;
+# step; compute per step measured (one rank's forward and backward on 64
+# rows, 1 thread, plus 1/P of the Adam step, as the sharded update runs),
+# scaled by the parameter count for the 100M model;
 # allreduce by the bandwidth-optimal bound 2 (P-1)/P S/B plus 2 log2(P)
 # latencies: what descent's recursive halving reduce-scatter and doubling
 # allgather take for a power-of-two P (a ring, for other P, takes
@@ -129,24 +132,29 @@ print("identical replicas in every 2-rank run:",
 parts = {r["side"]: r for r in runs if r.get("bench") in ("compute", "allreduce")}
 if "half_batch_1_thread" in parts:
     import math
-    t_mlp = parts["half_batch_1_thread"]["ms_per_batch"] * 1e-3
+    t_step = parts["half_batch_1_thread"]["ms_per_batch"] * 1e-3
+    t_mlp = parts["half_batch_1_thread_no_step"]["ms_per_batch"] * 1e-3  # forward + backward
+    t_adam = max(t_step - t_mlp, 0.0)  # the whole Adam step
     n_mlp = parts["half_batch_1_thread"]["parameters"]
-    print(f"\nmeasured: one rank's step (64 rows, 1 thread, forward+backward+Adam) {t_mlp * 1e3:.3f} ms; "
+    print(f"\nmeasured: one rank's step (64 rows, 1 thread) {t_step * 1e3:.3f} ms, of which forward+backward "
+          f"{t_mlp * 1e3:.3f} ms and the whole Adam step {t_adam * 1e3:.3f} ms; "
           f"a whole batch of 128 on 2 threads {parts['batch_2_threads']['ms_per_batch']:.3f} ms")
     for k, r in parts.items():
         if k.startswith("floats_"):
             print(f"measured: allreduce of {r['size']} floats between 2 ranks on this machine: median {r['median_ms']:.3f} ms "
                   f"(min {r['min_ms']:.3f}, max {r['max_ms']:.3f}), {r['gigabytes_per_second']:.2f} GB/s")
     networks = {"10 Gb/s (TCP, 20 us latency)": (1.25e9, 20e-6), "100 Gb/s (RDMA, 2 us latency)": (12.5e9, 2e-6)}
-    models = {"MLP 784-256-128-10": (n_mlp, t_mlp), "100M parameters": (100_000_000, t_mlp * 100_000_000 / n_mlp)}
+    scale = 100_000_000 / n_mlp
+    models = {"MLP 784-256-128-10": (n_mlp, t_mlp, t_adam), "100M parameters": (100_000_000, t_mlp * scale, t_adam * scale)}
     print("\n| model | bytes per allreduce | network | P | compute ms | allreduce ms | efficiency | speedup |")
     print("|---|---|---|---|---|---|---|---|")
-    for m, (n, tc) in models.items():
+    for m, (n, tf, tu) in models.items():
         bytes_ = 4 * (n + 2)
         for net, (bw, lat) in networks.items():
             for p in (8, 64, 512):
+                tc = tf + tu / p  # each rank updates 1/P of the parameters
                 ta = 2 * (p - 1) / p * bytes_ / bw + 2 * math.log2(p) * lat
-                eff = tc / (tc + ta)
+                eff = (tf + tu) / (tc + ta)  # against one rank taking the whole step alone
                 print(f"| {m} | {bytes_ / 1e6:.2f} MB | {net} | {p} | {tc * 1e3:.2f} | {ta * 1e3:.2f} | {eff:.2f} | {p * eff:.1f} |")
 PYEOF
 echo "load average after the runs: $(uptime_now); $((SECONDS - START)) s of benchmarks; results in $OUT"
