@@ -58,13 +58,7 @@ Dataset subset(const Dataset& d, std::span<const Index> rows) {
 }
 
 std::vector<Index> select_rows(const RowSelector& select, Index rows, const std::string& source) {
-  std::vector<Index> kept;
-  if (!select) {
-    kept.resize(static_cast<std::size_t>(rows));
-    for (Index i = 0; i < rows; ++i) kept[static_cast<std::size_t>(i)] = i;
-    return kept;
-  }
-  kept = select(rows);
+  std::vector<Index> kept = select(rows);
   for (std::size_t k = 0; k < kept.size(); ++k) {
     const Index i = kept[k];
     require(i >= 0 && i < rows && (k == 0 || i > kept[k - 1]),

@@ -165,12 +165,8 @@ class MpiCommunicator final : public Communicator {
   }
 
   // The elements of chunks [first, last).
-  struct Span {
-    Index offset, count;
-  };
-  static Span chunks(Index n, int first, int last, int size) {
-    const Index begin = chunk(n, first, size).first;
-    return {begin, chunk(n, last - 1, size).last - begin};
+  static Chunk chunks(Index n, int first, int last, int size) {
+    return {chunk(n, first, size).first, chunk(n, last - 1, size).last};
   }
 
   template <class T>
@@ -204,13 +200,13 @@ class MpiCommunicator final : public Communicator {
     for (int d = size_ / 2; d >= 1; d /= 2) {
       const int mid = lo + d;
       const bool upper = (rank_ & d) != 0;
-      const Span keep = upper ? chunks(n, mid, hi, size_) : chunks(n, lo, mid, size_);
-      const Span give = upper ? chunks(n, lo, mid, size_) : chunks(n, mid, hi, size_);
-      T* incoming = scratch<T>(keep.count);
+      const Chunk keep = upper ? chunks(n, mid, hi, size_) : chunks(n, lo, mid, size_);
+      const Chunk give = upper ? chunks(n, lo, mid, size_) : chunks(n, mid, hi, size_);
+      T* incoming = scratch<T>(keep.size());
       const int partner = rank_ ^ d;
-      exchange(data.data() + give.offset, give.count, partner, incoming, keep.count, partner, type,
+      exchange(data.data() + give.first, give.size(), partner, incoming, keep.size(), partner, type,
                "reduce_scatter_sum");
-      add(data.data() + keep.offset, incoming, keep.count);
+      add(data.data() + keep.first, incoming, keep.size());
       if (upper) lo = mid; else hi = mid;
     }
   }
@@ -222,9 +218,9 @@ class MpiCommunicator final : public Communicator {
     const Index n = static_cast<Index>(data.size());
     for (int d = 1; d < size_; d *= 2) {
       const int mine = rank_ & ~(d - 1), theirs = mine ^ d;
-      const Span out = chunks(n, mine, mine + d, size_), in = chunks(n, theirs, theirs + d, size_);
+      const Chunk out = chunks(n, mine, mine + d, size_), in = chunks(n, theirs, theirs + d, size_);
       const int partner = rank_ ^ d;
-      exchange(data.data() + out.offset, out.count, partner, data.data() + in.offset, in.count, partner, type,
+      exchange(data.data() + out.first, out.size(), partner, data.data() + in.first, in.size(), partner, type,
                "allgather_chunks");
     }
   }

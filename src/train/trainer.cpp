@@ -314,32 +314,27 @@ LoopState load_checkpoint(const std::string& path, nn::Model<T>& model, Vector<T
   // A local SGD checkpoint carries every rank's own state and resumes only
   // the run that wrote it; any other checkpoint resumes any synchronous run.
   const bool written_by_local_sgd = file.contains("train.local_sgd");
-  if (written_by_local_sgd || local) {
-    const auto shape = written_by_local_sgd ? file.int64s("train.local_sgd") : std::vector<std::int64_t>{};
-    if (written_by_local_sgd && shape.size() != 2) throw parse_error(path, 0, "train.local_sgd has the wrong size");
+  if (local && !written_by_local_sgd)
+    throw parse_error(path, 0, "local SGD resumes only a checkpoint that local SGD wrote (on as many ranks, with "
+                               "the same sync_every); this one was written by a synchronous run");
+  std::optional<io::SafetensorsFile> own;  // this rank's own state (local SGD)
+  if (written_by_local_sgd) {
+    const auto shape = file.int64s("train.local_sgd");  // [ranks, sync_every]
+    if (shape.size() != 2) throw parse_error(path, 0, "train.local_sgd has the wrong size");
     if (!local)
       throw parse_error(path, 0, fmt::format("the checkpoint was written by local SGD on {} ranks averaging every {} "
                                              "steps, and holds each rank's own order and optimizer state: resume it "
                                              "under mpirun -np {} with --distributed --sync-every {}",
                                              shape[0], shape[1], shape[0], shape[1]));
-    if (!written_by_local_sgd)
-      throw parse_error(path, 0, "local SGD resumes only a checkpoint that local SGD wrote (on as many ranks, with "
-                                 "the same sync_every); this one was written by a synchronous run");
     if (shape[0] != local->ranks || shape[1] != local->sync_every)
       throw parse_error(path, 0, fmt::format("the checkpoint was written by local SGD on {} ranks averaging every {} "
                                              "steps; this run is on {} ranks averaging every {}",
                                              shape[0], shape[1], local->ranks, local->sync_every));
+    const auto bytes = file.raw(local_state_name(local->rank));
+    own = io::SafetensorsFile::parse(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                                     fmt::format("{} (rank {}'s state)", path, local->rank));
     rows = local->rows;
   }
-  // This rank's own state (local SGD) or the run's.
-  const std::optional<io::SafetensorsFile> own =
-      local ? std::optional<io::SafetensorsFile>(io::SafetensorsFile::parse(
-                  [&] {
-                    const auto bytes = file.raw(local_state_name(local->rank));
-                    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-                  }(),
-                  fmt::format("{} (rank {}'s state)", path, local->rank)))
-            : std::nullopt;
   const io::SafetensorsFile& mine = own ? *own : file;
   LoopState loop;
   const auto counters = file.int64s("train.counters");
@@ -636,12 +631,11 @@ TrainResult fit(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training
   Snapshot<T> snapshot;
   LoopState loop;
   if (!o.resume.empty()) {
-    const LocalSgdResume local{.rank = o.communicator ? o.communicator->rank() : 0,
-                               .ranks = o.communicator ? o.communicator->size() : 1,
-                               .sync_every = dist.sync_every,
-                               .rows = training.rows};
-    loop = load_checkpoint(o.resume, model, x, best, stepper, n, plateau.has_value(),
-                           dist.local_sgd() ? &local : nullptr);
+    std::optional<LocalSgdResume> local;
+    if (dist.local_sgd())
+      local = LocalSgdResume{.rank = o.communicator->rank(), .ranks = o.communicator->size(),
+                             .sync_every = dist.sync_every, .rows = training.rows};
+    loop = load_checkpoint(o.resume, model, x, best, stepper, n, plateau.has_value(), local ? &*local : nullptr);
     if (plateau) plateau->restore(*loop.plateau);
     rng.set_state(loop.shuffle);
     objective.rng().set_state(loop.dropout);

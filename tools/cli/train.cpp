@@ -195,10 +195,8 @@ Sets load_sets(const Flags& f, dist::Communicator* comm) {
     s.test = load_file(f.test, f, s.train.features);
   else if (lead && is_named)
     s.test = data::load_named(f.data, data::Part::test);
-  if (!lead) {  // the parts rank 0 alone reads, without rows
+  if (!lead)  // the parts rank 0 alone reads, held without rows
     s.validation.features = s.test.features = s.train.features;
-    s.validation.rows = s.test.rows = 0;
-  }
 
   // Before the first collective over the data's shape: every rank read the
   // same file (else every rank ends with a message).

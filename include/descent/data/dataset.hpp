@@ -63,7 +63,8 @@ Dataset subset(const Dataset& d, std::span<const Index> rows);
 // when every row is kept; only the kept rows take memory.
 using RowSelector = std::function<std::vector<Index>(Index rows)>;
 
-// Calls `select` with `rows` and checks what it returns (strictly
+// Calls `select` (not empty: a loader without a selector keeps every row
+// without listing them) with `rows` and checks what it returns (strictly
 // increasing, in [0, rows)); throws descent::invalid_argument naming
 // `source` and the first bad entry. For the loaders.
 std::vector<Index> select_rows(const RowSelector& select, Index rows, const std::string& source);
