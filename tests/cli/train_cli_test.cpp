@@ -1,16 +1,24 @@
 // `descent train` run as a user would, on small generated CSV files.
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "support/cli_run.hpp"
+#include "support/process.hpp"
 
 #include "descent/core/random.hpp"
 #include "descent/io/safetensors.hpp"
@@ -19,7 +27,11 @@
 
 namespace {
 
+using descent::testing::read_bytes;
 using descent::testing::run_cli;
+using descent::testing::start_cli;
+using descent::testing::wait_for_exit;
+using descent::testing::wait_until;
 auto descent_cli(const std::string& args) { return run_cli(args); }
 
 class TrainCli : public descent::testing::TempDirTest {
@@ -222,21 +234,6 @@ TEST_F(TrainCli, EvaluateReproducesTheTestFiguresOfASavedModel) {
   EXPECT_EQ(descent_cli("evaluate --data " + test_file).status, 2);
 }
 
-}  // namespace
-
-#include <signal.h>
-
-#include <chrono>
-#include <filesystem>
-#include <thread>
-
-namespace {
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 TEST_F(TrainCli, ARunKilledMidEpochResumesFromItsCheckpointBitForBit) {
   const auto data = blobs(3000);
   const std::string common = "train --data " + data + " --model mlp:2-32-32-2 --optimizer adam --lr 0.01 --epochs 3 "
@@ -245,16 +242,12 @@ TEST_F(TrainCli, ARunKilledMidEpochResumesFromItsCheckpointBitForBit) {
   ASSERT_EQ(descent_cli(common + " --save " + straight).status, 0);
 
   // The same run, killed with SIGKILL once it has written a checkpoint.
-  const auto checkpoint = (dir_ / "ckpt.safetensors").string(), pid_file = (dir_ / "pid").string();
-  const std::string background = std::string(DESCENT_CLI) + " " + common + " --checkpoint " + checkpoint +
-                                 " --checkpoint-every 50 >/dev/null 2>&1 & echo $! > " + pid_file;
-  ASSERT_EQ(std::system(background.c_str()), 0);
-  for (int i = 0; i < 2000 && !std::filesystem::exists(checkpoint); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_TRUE(std::filesystem::exists(checkpoint));
-  const pid_t pid = std::stoi(read_bytes(pid_file));
+  const auto checkpoint = (dir_ / "ckpt.safetensors").string(), out = (dir_ / "out.txt").string();
+  const pid_t pid = start_cli(common + " --checkpoint " + checkpoint + " --checkpoint-every 50", out);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(checkpoint); })) << read_bytes(out);
   ::kill(pid, SIGKILL);
-  for (int i = 0; i < 400 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  wait_for_exit(pid);
 
   const auto resumed = (dir_ / "resumed.safetensors").string();
   const auto r = descent_cli(common + " --resume " + checkpoint + " --save " + resumed);
@@ -268,33 +261,15 @@ TEST_F(TrainCli, ARunKilledMidEpochResumesFromItsCheckpointBitForBit) {
   EXPECT_EQ(descent_cli(common + " --checkpoint-every 5").status, 2);  // needs --checkpoint
 }
 
-}  // namespace
-
-#include <spawn.h>
-
-extern char** environ;
-
-namespace {
-
-// `descent ARGS > OUT 2>&1` started in the background; returns its pid.
-pid_t start_cli(const std::string& args, const std::string& out) {
-  const std::string command = "exec " + std::string(DESCENT_CLI) + " " + args + " > " + out + " 2>&1";
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  pid_t pid = -1;
-  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return -1;
-  return pid;
-}
-
-// Waits for the log to show an epoch, signals the run, returns its exit status.
+// Waits for the log to show an epoch, signals the run, returns its exit
+// status. The runs it is given last many epochs, so the signal lands
+// mid-run however slowly the machine goes.
 int interrupt_after_an_epoch(pid_t pid, const std::string& log, int signo) {
-  for (int i = 0; i < 4000; ++i) {
-    if (read_bytes(log).find("\"epoch\"") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  EXPECT_TRUE(wait_until([&] { return read_bytes(log).find("\"epoch\"") != std::string::npos; },
+                         descent::testing::patience, std::chrono::milliseconds(1)))
+      << "the run logged no epoch";
   ::kill(pid, signo);
-  int raw = 0;
-  ::waitpid(pid, &raw, 0);
-  return WIFEXITED(raw) ? WEXITSTATUS(raw) : -WTERMSIG(raw);
+  return wait_for_exit(pid);
 }
 
 TEST_F(TrainCli, SigintWritesACheckpointSaysHowToResumeAndExitsWith130) {
@@ -424,36 +399,78 @@ TEST_F(TrainCli, DamagedOrForeignFilesAreRefusedByEvaluateAndResume) {
               checkpoint, "optimizer adam; this run uses sgd");
 }
 
-TEST_F(TrainCli, SigkillAtRandomMomentsOfCheckpointWritesLeavesALoadableCheckpoint) {
+// SIGKILL inside checkpoint writes: the checkpoint that remains always
+// loads, never goes back, and killed writes leave no pile of temporaries.
+// The test waits for what it needs, not for a time: each kill is aimed
+// inside a write by waiting for the write's temporary file to appear, then
+// a random part of the time one write takes (measured here). Kills go on
+// until 8 have landed inside a write (a temporary was left behind), which
+// takes a dozen or two on any machine; the bound of 200 only ends a run
+// whose writes are never seen.
+TEST_F(TrainCli, SigkillInsideCheckpointWritesAlwaysLeavesALoadableCheckpoint) {
   // A checkpoint after every step, about 0.8 MB each: most of the run is
-  // spent writing one, so the kills land inside writes.
+  // spent writing one.
   const auto data = blobs(400);
   const auto checkpoint = (dir_ / "run.ckpt").string(), out = (dir_ / "out.txt").string();
   const std::string args = "train --data " + data + " --model mlp:2-256-256-2 --optimizer adam --epochs 1000 "
                            "--batch-size 4 --threads 1 --checkpoint " + checkpoint + " --checkpoint-every 1";
+  // write_file_atomically's temporaries for run.ckpt: .run.ckpt.tmp-XXXXXX.
+  const auto temporaries = [&] {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_))
+      if (entry.path().filename().string().starts_with(".run.ckpt.tmp-")) names.push_back(entry.path().string());
+    return names;
+  };
+  const auto a_new_temporary = [&](const std::vector<std::string>& stale) {
+    std::string seen;
+    const bool found = wait_until(
+        [&] {
+          for (const auto& name : temporaries())
+            if (std::find(stale.begin(), stale.end(), name) == stale.end()) seen = name;
+          return !seen.empty();
+        },
+        descent::testing::patience, std::chrono::microseconds(50));
+    return found ? seen : std::string();
+  };
+
   descent::Rng rng(11);
-  int survivors = 0;
+  std::chrono::steady_clock::duration write_time{};
+  int kills = 0, inside = 0;
   descent::Index last_steps = -1;
-  for (int kill = 0; kill < 12; ++kill) {
-    const pid_t pid = start_cli(args + (std::filesystem::exists(checkpoint) ? " --resume " + checkpoint : ""), out);
+  while (inside < 8 && kills < 200) {
+    const bool resume = std::filesystem::exists(checkpoint);
+    const auto stale = temporaries();
+    const pid_t pid = start_cli(args + (resume ? " --resume " + checkpoint : ""), out);
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng.below(250)));
+    if (kills == 0) {
+      // The first run measures how long one write takes: the longest life
+      // of 5 temporaries, from when each is first seen to when it is gone.
+      for (int write = 0; write < 5; ++write) {
+        const auto temporary = a_new_temporary(stale);
+        ASSERT_FALSE(temporary.empty()) << "no checkpoint write seen: " << read_bytes(out);
+        const auto seen = std::chrono::steady_clock::now();
+        ASSERT_TRUE(wait_until([&] { return !std::filesystem::exists(temporary); }, descent::testing::patience,
+                               std::chrono::microseconds(50)));
+        write_time = std::max(write_time, std::chrono::steady_clock::now() - seen);
+      }
+    }
+    ASSERT_FALSE(a_new_temporary(stale).empty()) << "no checkpoint write seen: " << read_bytes(out);
+    std::this_thread::sleep_for(write_time * rng.uniform());
     ::kill(pid, SIGKILL);
-    int raw = 0;
-    ::waitpid(pid, &raw, 0);
-    ASSERT_TRUE(WIFSIGNALED(raw)) << read_bytes(out);
-    if (!std::filesystem::exists(checkpoint)) continue;  // killed before its first checkpoint
+    ASSERT_EQ(wait_for_exit(pid), -SIGKILL) << read_bytes(out);
+    ++kills;
+    const auto left = temporaries();
+    EXPECT_LE(left.size(), 1u) << "stale temporaries pile up";
+    inside += !left.empty();
+    ASSERT_TRUE(std::filesystem::exists(checkpoint)) << "killed inside the first write, with none before it?";
     const auto info = descent::train::inspect_checkpoint(checkpoint);  // throws if torn or damaged
     EXPECT_GE(info.steps, last_steps) << "a resumed run went back";
     last_steps = info.steps;
-    ++survivors;
-    int temporaries = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_))
-      temporaries += entry.path().filename().string().find(".tmp-") != std::string::npos;
-    EXPECT_LE(temporaries, 1) << "stale temporaries pile up";
   }
-  EXPECT_GE(survivors, 8);
+  EXPECT_GE(inside, 8) << kills << " kills";
   EXPECT_GT(last_steps, 0);
+  std::cout << "[ info     ] " << kills << " kills, " << inside << " inside a checkpoint write of about "
+            << std::chrono::duration<double, std::milli>(write_time).count() << " ms\n";
 }
 
 TEST_F(TrainCli, AModelTooLargeForMemoryIsRefusedBeforeAllocating) {

@@ -22,6 +22,7 @@
 #include "descent/core/random.hpp"
 #include "descent/io/safetensors.hpp"
 #include "support/cli_run.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 extern char** environ;
@@ -159,8 +160,11 @@ TEST_F(DistributedCli, ASignalToOneRankStopsEveryRankWithACheckpointThatResumes)
     std::ifstream in(file);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
-  for (int i = 0; i < 6000 && read_all(log).find("\"epoch\"") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const bool logged = descent::testing::wait_until(
+      [&] { return read_all(log).find("\"epoch\"") != std::string::npos; }, descent::testing::patience,
+      std::chrono::milliseconds(1));
+  if (!logged) ::kill(mpirun, SIGKILL);
+  ASSERT_TRUE(logged) << read_all(out);
   // mpirun's children are the ranks; signal rank 1 (rank 0, which writes
   // and reports, must learn of it from the others).
   const auto children = run_shell("pgrep -P " + std::to_string(mpirun), false);
