@@ -53,6 +53,12 @@ std::size_t Arena::capacity() const {
   return total;
 }
 
+std::size_t Arena::used() const {
+  std::size_t total = 0;
+  for (auto& b : blocks_) total += b.used;
+  return total;
+}
+
 template <class T>
 Tensor<T> Tape<T>::push(Node<T> node) {
   DESCENT_REQUIRE(nodes_.size() < std::size_t(INT32_MAX), "Tape: too many nodes");

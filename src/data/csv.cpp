@@ -171,8 +171,21 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
   const auto columns = static_cast<Index>(first_fields.size());
 
   bool has_header = options.header == CsvHeader::yes;
-  if (options.header == CsvHeader::automatic)
+  if (options.header == CsvHeader::automatic) {
     has_header = !std::all_of(first_fields.begin(), first_fields.end(), looks_numeric_or_missing);
+    // Names are rarely numbers: a "header" holding some is more likely a
+    // data row with a typo in it.
+    const auto numbers = std::count_if(first_fields.begin(), first_fields.end(), [](std::string_view field) {
+      return !is_missing(field) && looks_numeric_or_missing(field);
+    });
+    if (has_header && numbers > 0 && options.warn) {
+      const auto odd = std::find_if_not(first_fields.begin(), first_fields.end(), looks_numeric_or_missing);
+      options.warn(fmt::format("{}:{}: the first row is read as a header, but {} of its {} fields are numbers; if it "
+                               "is a data row with a typo ({} in column {}), fix the file: a header is not trained on",
+                               path, first.number, numbers, first_fields.size(), shown(*odd),
+                               odd - first_fields.begin() + 1));
+    }
+  }
   std::vector<std::string> names;
   if (has_header) names.assign(first_fields.begin(), first_fields.end());
 

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "descent/core/error.hpp"
+#include "descent/core/memory.hpp"
+#include "descent/io/file.hpp"
 
 namespace descent::data {
 namespace {
@@ -32,6 +34,7 @@ constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 31;
 class Reader {
  public:
   explicit Reader(const std::string& path) : path_(path) {
+    io::require_regular_input(path);  // /dev/zero would decompress for ever
     errno = 0;
     file_ = ::gzopen(path.c_str(), "rb");
     if (file_ == nullptr)
@@ -268,6 +271,19 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   std::vector<Index> kept;
   if (options.rows) kept = select_rows(options.rows, rows, images_path);
   const std::vector<Index>* keep = options.rows ? &kept : nullptr;
+
+  // What the kept rows take as float32, against the machine's memory: a
+  // small gzip file can inflate to all the header declares (1032:1 at
+  // most), and reading would die for want of memory instead of saying so.
+  const std::uint64_t kept_rows = keep == nullptr ? image_header.dims[0] : kept.size();
+  const double bytes = double(kept_rows) * double(image_header.elements / image_header.dims[0] + 1) * sizeof(float);
+  const double memory = detail::memory_limit_bytes();
+  if (memory > 0 && bytes > 0.8 * memory)
+    fail(images_path, 4,
+         fmt::format("the header declares {} images of {} pixels, {:.1f} GiB as float32: more than this process "
+                     "may hold ({:.1f} GiB)",
+                     image_header.dims[0], image_header.elements / image_header.dims[0], bytes / double(1ull << 30),
+                     memory / double(1ull << 30)));
 
   Dataset d;
   d.rows = keep == nullptr ? rows : static_cast<Index>(kept.size());

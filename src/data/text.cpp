@@ -13,10 +13,12 @@
 #include <limits>
 
 #include "descent/core/error.hpp"
+#include "descent/io/file.hpp"
 
 namespace descent::data::detail {
 
 std::string read_file(const std::string& path) {
+  io::require_regular_input(path);  // a device or a FIFO could be read for ever
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw parse_error(path, 0, fmt::format("cannot open the file: {}", std::strerror(errno)));
   std::string content;
@@ -24,7 +26,6 @@ std::string read_file(const std::string& path) {
     struct stat info {};
     if (::fstat(fd, &info) != 0)
       throw parse_error(path, 0, fmt::format("cannot read the file: {}", std::strerror(errno)));
-    if (S_ISDIR(info.st_mode)) throw parse_error(path, 0, "cannot read the file: it is a directory");
     if (S_ISREG(info.st_mode) && info.st_size > 0) content.reserve(static_cast<std::size_t>(info.st_size));
     char buffer[1 << 16];
     for (;;) {
@@ -93,11 +94,15 @@ std::optional<float> parse_float(std::string_view text, const char** why) {
 
 bool next_line(std::string_view text, std::size_t& pos, std::string_view& line) {
   if (pos >= text.size()) return false;
-  const std::size_t end = text.find('\n', pos);
-  const std::size_t stop = end == std::string_view::npos ? text.size() : end;
-  line = text.substr(pos, stop - pos);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  pos = end == std::string_view::npos ? text.size() : end + 1;
+  // A line ends at "\n", "\r\n" or a lone "\r" (classic Mac OS files).
+  const std::size_t end = text.find_first_of("\r\n", pos);
+  if (end == std::string_view::npos) {
+    line = text.substr(pos);
+    pos = text.size();
+    return true;
+  }
+  line = text.substr(pos, end - pos);
+  pos = end + (text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n' ? 2 : 1);
   return true;
 }
 

@@ -25,7 +25,7 @@ std::string_view trim(std::string_view text);
 // then says so ("out of float32 range", "not finite").
 std::optional<float> parse_float(std::string_view text, const char** why = nullptr);
 
-// The next line of `text` from `pos`, without its '\n' or "\r\n"; advances
+// The next line of `text` from `pos`, without its "\n", "\r\n" or lone "\r"; advances
 // `pos` past the line break. False at the end of the text.
 bool next_line(std::string_view text, std::size_t& pos, std::string_view& line);
 

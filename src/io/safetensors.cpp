@@ -596,7 +596,8 @@ SafetensorsFile SafetensorsFile::read(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw std::runtime_error(fmt::format("cannot read '{}': not a regular file", path));
+    require_regular_input(path);  // says what it is
+    throw parse_error(path, 0, "cannot read it: not a regular file");
   }
 
   std::string bytes(static_cast<std::size_t>(st.st_size), '\0');

@@ -342,14 +342,21 @@ class SpecReader {
   }
 
   // Fields after the name: checks their count against the form.
+  // `at_end`: the fields end the spec, so a last one that is empty is a
+  // trailing ':' (a warm-up's fields are followed by '+').
   void expect_fields(const std::vector<std::string_view>& fields, std::size_t required, std::size_t most,
-                     std::string_view form) const {
+                     std::string_view form, bool at_end = true) const {
     const std::size_t given = fields.size() - 1;
     if (given < required) fail(fmt::format("too few fields; expected {}", form));
     if (given > most) fail(fmt::format("too many fields; expected {}", form));
     for (std::size_t i = 1; i <= required; ++i) {
       if (fields[i].empty()) fail(fmt::format("a required field is empty; expected {}", form));
     }
+    // An empty field in the middle takes its default ("cosine::1e-5"); one
+    // at the end is a ':' with nothing after it, more likely a field left
+    // out by mistake than a request for the default.
+    if (at_end && given > 0 && fields.back().empty())
+      fail(fmt::format("ends with ':' and no field after it; expected {}", form));
   }
 
  private:
@@ -446,7 +453,7 @@ Schedule parse_schedule(std::string_view spec, Index total_steps) {
     if (w[0] != "warmup") {
       r.fail(fmt::format("only a warm-up, warmup:W[:START_FACTOR], may come before '+'; got '{}'", w[0]));
     }
-    r.expect_fields(w, 1, 2, "warmup:W[:START_FACTOR]+SCHEDULE");
+    r.expect_fields(w, 1, 2, "warmup:W[:START_FACTOR]+SCHEDULE", false);
     warmup = r.integer(w[1], "W");
     if (w.size() > 2 && !w[2].empty()) start_factor = r.real(w[2], "START_FACTOR");
     inner = spec.substr(plus + 1);

@@ -342,6 +342,10 @@ TEST(ParseSchedule, RejectsMalformedSpecsQuotingThemAndSayingWhatWasExpected) {
       {"Step:10", "unknown schedule 'Step'"},
       {"step", "too few fields; expected step:STEP_SIZE[:GAMMA]"},
       {"step:", "a required field is empty; expected step:STEP_SIZE[:GAMMA]"},
+      {"cosine:", "ends with ':' and no field after it; expected cosine[:T_MAX[:ETA_MIN]]"},
+      {"step:10:", "ends with ':' and no field after it"},
+      {"cosine::", "ends with ':' and no field after it"},
+      {"warmup:100+cosine:", "ends with ':' and no field after it; expected cosine[:T_MAX[:ETA_MIN]]"},
       {"exponential", "expected exponential:GAMMA"},
       {"inverse-time", "expected inverse-time:DECAY"},
       {"multistep", "expected multistep:M1,M2,...[:GAMMA]"},
@@ -447,6 +451,8 @@ TEST(ParsePlateau, RejectsMalformedSpecsQuotingThem) {
   EXPECT_CONTAINS(plateau_error("plateau:x"), "PATIENCE must be a whole number; got 'x'");
   EXPECT_CONTAINS(plateau_error("plateau:3:0.5:1"), "too many fields; expected plateau[:PATIENCE[:FACTOR]]");
   EXPECT_CONTAINS(plateau_error("plateaux"), "expected plateau[:PATIENCE[:FACTOR]]; got 'plateaux'");
+  EXPECT_CONTAINS(plateau_error("plateau:"), "ends with ':' and no field after it");
+  EXPECT_CONTAINS(plateau_error("plateau:3:"), "ends with ':' and no field after it");
   EXPECT_CONTAINS(plateau_error("cosine"), "got 'cosine'");
   EXPECT_CONTAINS(plateau_error("warmup:5+plateau"), "schedule spec 'warmup:5+plateau'");
 }

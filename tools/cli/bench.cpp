@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "ranges.hpp"
 #include "descent/core/memory.hpp"
 #include "descent/core/parallel.hpp"
 #include "descent/dist/communicator.hpp"
@@ -290,26 +291,34 @@ void add_bench(CLI::App& app) {
   CLI::App* step = bench->add_subcommand("step", "Time one optimizer step against a STREAM triad of the same size");
   step->add_option("--optimizer", flags->optimizer, "Stepper: " + fmt::format("{}", fmt::join(optim::stepper_names(), ", ")))
       ->capture_default_str();
-  step->add_option("--size", flags->size, "Number of float parameters")->capture_default_str();
-  step->add_option("--threads", flags->threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)");
-  step->add_option("--seconds", flags->seconds, "Time budget of each measurement")->capture_default_str();
+  step->add_option("--size", flags->size, "Number of float parameters")->capture_default_str()
+      ->transform(integer_in<Index>(1, Index(1) << 40));
+  step->add_option("--threads", flags->threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
+      ->transform(thread_count());
+  step->add_option("--seconds", flags->seconds, "Time budget of each measurement")->capture_default_str()
+      ->check(number_in(0, 3600, true));
   step->add_flag("--json", flags->json, "Print one JSON object");
   step->callback([flags] { run_step_bench(*flags); });
 
   auto mflags = std::make_shared<ModelBenchFlags>();
   CLI::App* model = bench->add_subcommand("model", "Time forward + backward (+ an optimizer step) of a model on one batch");
   model->add_option("--model", mflags->model, nn::model_spec_help())->capture_default_str();
-  model->add_option("--batch-size", mflags->batch_size, "Samples per batch")->capture_default_str();
+  model->add_option("--batch-size", mflags->batch_size, "Samples per batch")->capture_default_str()
+      ->transform(integer_in<Index>(1, Index(1) << 31));
   model->add_option("--optimizer", mflags->optimizer, "Also time this stepper's update");
-  model->add_option("--threads", mflags->threads, "Threads (default: OMP_NUM_THREADS or all cores)");
-  model->add_option("--seconds", mflags->seconds, "Time budget of the measurement")->capture_default_str();
+  model->add_option("--threads", mflags->threads, "Threads (default: OMP_NUM_THREADS or all cores)")
+      ->transform(thread_count());
+  model->add_option("--seconds", mflags->seconds, "Time budget of the measurement")->capture_default_str()
+      ->check(number_in(0, 3600, true));
   model->add_flag("--json", mflags->json, "Print one JSON object");
   model->callback([mflags] { run_model_bench(*mflags); });
 
   auto aflags = std::make_shared<AllreduceFlags>();
   CLI::App* allreduce = bench->add_subcommand("allreduce", "Time the gradient allreduce between the ranks of mpirun");
-  allreduce->add_option("--size", aflags->size, "Floats summed")->capture_default_str();
-  allreduce->add_option("--repeats", aflags->repeats, "Timed rounds")->capture_default_str();
+  allreduce->add_option("--size", aflags->size, "Floats summed")->capture_default_str()
+      ->transform(integer_in<Index>(1, Index(1) << 40));
+  allreduce->add_option("--repeats", aflags->repeats, "Timed rounds")->capture_default_str()
+      ->transform(integer_in<Index>(1, 1'000'000'000));
   allreduce->add_flag("--json", aflags->json, "Print one JSON object");
   allreduce->callback([aflags] { run_allreduce_bench(*aflags); });
 }

@@ -11,6 +11,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "descent/core/memory.hpp"
+
 namespace descent::cli {
 
 // A mistake in the command line: reported with exit status 2.
@@ -29,7 +31,7 @@ struct exit_status {
 // `fraction` of this machine's physical memory: "WHAT needs about X GiB;
 // this machine has Y GiB".
 inline void require_memory(double bytes, double fraction, const std::string& what) {
-  const double available = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+  const double available = descent::detail::memory_limit_bytes();
   if (bytes > fraction * available)
     throw usage_error(fmt::format("{} needs about {:.1f} GiB; this machine has {:.1f} GiB", what,
                                   bytes / double(1ull << 30), available / double(1ull << 30)));

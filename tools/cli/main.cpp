@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   signal(SIGXFSZ, SIG_IGN);
   descent::cli::command_line().assign(argv, argv + argc);
   CLI::App app{"descent: gradient-based optimization and model training", "descent"};
+  app.get_formatter()->column_width(44);  // room for a flag, its type and its range
   app.set_version_flag("--version", std::string("descent ") + DESCENT_VERSION);
   app.require_subcommand(1);
   descent::cli::add_minimize(app);

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "paths.hpp"
+#include "ranges.hpp"
 #include "stepper_flags.hpp"
 #include "descent/core/any_objective.hpp"
 #include "descent/io/file.hpp"
@@ -336,25 +338,38 @@ void add_minimize(CLI::App& app) {
   cmd->add_option("--problem", flags->problem, "Test problem (rosenbrock, ..., quadratic, ill_conditioned_quadratic)");
   cmd->add_option("--suite", flags->suite, "Run a whole problem set: mgh");
   cmd->add_option("--method", flags->methods, "Method(s): " + all_method_names() + "; 'all' (the solvers)")->take_all();
-  cmd->add_option("--dim", flags->dim, "Dimension of a variably sized problem");
+  cmd->add_option("--dim", flags->dim, "Dimension of a variably sized problem")
+      ->transform(integer_in<Index>(1, Index(1) << 40));
   cmd->add_option("--condition", flags->condition, "Condition number of ill_conditioned_quadratic")
-      ->capture_default_str();
-  cmd->add_option("--x0-scale", flags->x0_scale, "Start from S times the standard start")->capture_default_str();
-  cmd->add_option("--gtol", flags->gtol, "Stop when |g| <= gtol (default 1e-6; 1e-10 for --suite)");
-  cmd->add_option("--rel-gtol", flags->rel_gtol, "Stop when |g| <= rel-gtol * |g0|");
-  cmd->add_option("--ftol", flags->ftol, "Stop when the relative reduction of f <= ftol");
-  cmd->add_option("--xtol", flags->xtol, "Stop when the step <= xtol * max(1, |x|)");
-  cmd->add_option("--max-iter", flags->max_iter, "Iteration limit (default 1000; 10000 for --suite)");
-  cmd->add_option("--max-evals", flags->max_evals, "Gradient evaluation limit (0 = none)");
-  cmd->add_option("--time-limit", flags->time_limit, "Wall-clock limit in seconds");
+      ->capture_default_str()
+      ->check(number_in(1, infinity));
+  cmd->add_option("--x0-scale", flags->x0_scale, "Start from S times the standard start")->capture_default_str()
+      ->check(number_in(-infinity, infinity));
+  cmd->add_option("--gtol", flags->gtol, "Stop when |g| <= gtol (default 1e-6; 1e-10 for --suite)")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--rel-gtol", flags->rel_gtol, "Stop when |g| <= rel-gtol * |g0|")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--ftol", flags->ftol, "Stop when the relative reduction of f <= ftol")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--xtol", flags->xtol, "Stop when the step <= xtol * max(1, |x|)")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--max-iter", flags->max_iter, "Iteration limit (default 1000; 10000 for --suite)")
+      ->transform(integer_in<Index>(0, Index(1) << 40));
+  cmd->add_option("--max-evals", flags->max_evals, "Gradient evaluation limit (0 = none)")
+      ->transform(integer_in<Index>(0, Index(1) << 40));
+  cmd->add_option("--time-limit", flags->time_limit, "Wall-clock limit in seconds")
+      ->check(number_in(0, infinity, true));
   cmd->add_option("--lr,--step-size", flags->lr, "Fixed step of gd; learning rate of the steppers")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, infinity));
   flags->stepper.add_to(cmd);
   cmd->add_option("--schedule", flags->schedule,
                   "Steppers: learning-rate schedule over --max-iter steps, e.g. cosine, step:100:0.5, "
                   "warmup:50+cosine");
-  cmd->add_option("--memory", flags->memory, "L-BFGS memory m")->capture_default_str();
-  cmd->add_option("--radius", flags->radius, "Initial trust radius")->capture_default_str();
+  cmd->add_option("--memory", flags->memory, "L-BFGS memory m")->capture_default_str()
+      ->transform(integer_in<Index>(1, 100'000));
+  cmd->add_option("--radius", flags->radius, "Initial trust radius")->capture_default_str()
+      ->check(number_in(0, infinity, true));
   cmd->add_flag("--json", flags->json, "Print one JSON object (an array for several methods)");
   cmd->add_flag("--quiet", flags->quiet, "Print only the summary");
   cmd->add_option("--plot", flags->plot, "Write an SVG of the contours and each method's path (n = 2)");
@@ -362,6 +377,7 @@ void add_minimize(CLI::App& app) {
   cmd->callback([flags] {
     if (flags->problem.empty() == flags->suite.empty())
       throw usage_error("give exactly one of --problem NAME or --suite mgh");
+    check_paths({}, {{"--plot", flags->plot}, {"--profile", flags->profile}});
     if (!flags->suite.empty()) {
       if (!flags->plot.empty()) throw usage_error("--plot is for a single --problem");
       run_suite(*flags);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "paths.hpp"
 #include "descent/core/error.hpp"
 #include "descent/io/file.hpp"
 #include "descent/io/svg.hpp"
@@ -83,8 +84,17 @@ RunCurves read_run(const std::string& path) {
   return c;
 }
 
+// NAME-accuracy.svg beside NAME.svg, for the accuracy curves.
+std::string accuracy_path(const std::string& output) {
+  const std::filesystem::path out(output);
+  return (out.parent_path() / (out.stem().string() + "-accuracy.svg")).string();
+}
+
 void run_plot(const PlotFlags& f) {
   if (f.runs.empty()) throw usage_error("give one or more run logs (descent train --log FILE.jsonl)");
+  std::vector<NamedPath> inputs;
+  for (const auto& run : f.runs) inputs.push_back({"a run log", run});
+  check_paths(inputs, {{"-o", f.output}, {"-o (its accuracy figure)", accuracy_path(f.output)}});
   std::vector<io::Series> losses, accuracies;
   bool by_iteration = false;
   for (const auto& path : f.runs) {
@@ -102,11 +112,7 @@ void run_plot(const PlotFlags& f) {
   io::write_file_atomically(f.output, io::line_chart_svg(losses, o));
   fmt::print("wrote {}\n", f.output);
   if (!accuracies.empty()) {
-    std::filesystem::path out(f.output);
-    const std::string second = (out.parent_path() / (out.stem().string() + "-accuracy.svg")).string();
-    o.title = "Validation accuracy";
-    o.y_label = "accuracy";
-    o.log_y = false;
+    const std::string second = accuracy_path(f.output);
     io::write_file_atomically(second, io::line_chart_svg(accuracies, o));
     fmt::print("wrote {}\n", second);
   }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "ranges.hpp"
 
 namespace descent::cli {
 
@@ -19,17 +20,24 @@ bool parse_double(const std::string& text, double& out) {
 }
 
 void StepperFlags::add_to(CLI::App* cmd) {
-  cmd->add_option("--momentum", momentum, "Stepper momentum (sgd, momentum, nesterov, rmsprop, muon)");
-  cmd->add_option("--beta1", beta1, "Stepper beta1 (Adam family, lion, prodigy, schedule-free-adamw)");
-  cmd->add_option("--beta2", beta2, "Stepper beta2");
-  cmd->add_option("--eps", eps, "Stepper epsilon");
+  cmd->add_option("--momentum", momentum, "Stepper momentum (sgd, momentum, nesterov, rmsprop, muon)")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--beta1", beta1, "Stepper beta1 (Adam family, lion, prodigy, schedule-free-adamw)")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--beta2", beta2, "Stepper beta2")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--eps", eps, "Stepper epsilon")
+      ->check(number_in(0, infinity));
   cmd->add_option("--weight-decay", weight_decay,
-                  "Weight decay as torch.optim defines it for the method (decoupled for adamw, lion, muon)");
+                  "Weight decay as torch.optim defines it for the method (decoupled for adamw, lion, muon)")
+      ->check(number_in(0, infinity));
   cmd->add_flag("--nesterov", nesterov, "Nesterov momentum (sgd, momentum)");
   cmd->add_option("--hp", hyperparameters, "Any other stepper hyper-parameter, KEY=VALUE (repeatable)");
   cmd->add_option("--lookahead", lookahead, "Wrap the stepper in Lookahead: K,ALPHA (e.g. 5,0.5)");
-  cmd->add_option("--clip-norm", clip_norm, "Steppers: clip the gradient to this global norm (0 = off)");
-  cmd->add_option("--l1", l1, "Steppers: L1 penalty by soft-thresholding (0 = off)");
+  cmd->add_option("--clip-norm", clip_norm, "Steppers: clip the gradient to this global norm (0 = off)")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--l1", l1, "Steppers: L1 penalty by soft-thresholding (0 = off)")
+      ->check(number_in(0, infinity));
 }
 
 optim::Hyperparameters StepperFlags::hyperparameters_map() const {

@@ -24,20 +24,27 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <numeric>
 #include <optional>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "descent/io/file.hpp"
+#include "paths.hpp"
+#include "ranges.hpp"
 #include "descent/core/memory.hpp"
 #include "descent/data/csv.hpp"
 #include "descent/data/libsvm.hpp"
@@ -45,6 +52,7 @@
 #include "descent/dist/communicator.hpp"
 #include "descent/dist/shard.hpp"
 #include "descent/io/safetensors.hpp"
+#include "descent/nn/objective.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
 #include "descent/train/checkpoint.hpp"
@@ -89,6 +97,7 @@ data::Dataset load_file(const std::string& path, const Flags& f, Index features,
     o.label_column = f.label_column;
     if (f.impute) o.missing = data::CsvMissing::impute_mean;
     o.rows = std::move(rows);
+    o.warn = [](const std::string& message) { fmt::print(stderr, "descent: warning: {}\n", message); };
     return data::load_csv(path, o);
   }
   if (ends_with(path, ".svm") || ends_with(path, ".libsvm") || ends_with(path, ".txt")) {
@@ -111,7 +120,22 @@ struct Sets {
   Index classes = 0;     // Dataset::classes() of the whole training set
   dist::Shard shard;     // a distributed run's: which rows of the training set train holds
   std::optional<data::Standardizer> scaler;
+  bool signed_labels = false;  // LIBSVM's -1/+1 labels, read as the classes 0 and 1
 };
+
+// Whether the run fits a classifier, whose labels are class ids: logistic
+// regression, or a network trained with (binary) cross-entropy.
+bool classifier(const Flags& f) {
+  if (f.model == "logistic" || f.model.starts_with("logistic:")) return true;
+  if (!(f.model.starts_with("mlp:") || f.model.starts_with("cnn:"))) return false;
+  return f.loss.empty() || f.loss == "cross_entropy" || f.loss == "bce";
+}
+
+// Maps the labels -1 and +1 (LIBSVM's binary classes, as in a9a) to the
+// class ids 0 and 1 in place; other values are left for the class checks.
+void map_signed_labels(data::Dataset& d) {
+  for (float& v : d.y) v = v == -1.0f ? 0.0f : v;
+}
 
 // values[k] for each k of positions.
 std::vector<Index> pick(const std::vector<Index>& values, const std::vector<Index>& positions) {
@@ -202,6 +226,18 @@ Sets load_sets(const Flags& f, dist::Communicator* comm) {
   // same file (else every rank ends with a message).
   if (comm)
     dist::handshake(*comm, {{"the features per sample", s.train.features}, {"the training rows in all", s.train_rows}});
+  if (classifier(f) && s.train.targets == 1) {
+    // -1/+1 labels over every rank's shard: some -1, nothing but -1 and +1.
+    std::array<std::int64_t, 2> counts{0, 0};  // -1s, others
+    for (const float v : s.train.y) {
+      counts[0] += v == -1.0f;
+      counts[1] += v != -1.0f && v != 1.0f;
+    }
+    if (comm) comm->allreduce_sum(std::span<std::int64_t>(counts));
+    s.signed_labels = counts[0] > 0 && counts[1] == 0;
+    if (s.signed_labels)
+      for (auto* d : {&s.train, &s.validation, &s.test}) map_signed_labels(*d);
+  }
   s.classes = s.train.classes();
   if (comm) {  // 0 unless every rank's labels are classes; then the largest count
     std::vector<std::int64_t> all(static_cast<std::size_t>(comm->size()));
@@ -220,34 +256,105 @@ Sets load_sets(const Flags& f, dist::Communicator* comm) {
   return s;
 }
 
+// ", such as 2.5 in training row R" for the first label that is no class id.
+std::string first_non_class(const data::Dataset& d) {
+  for (Index r = 0; r < d.rows; ++r) {
+    const float v = d.y[static_cast<std::size_t>(r * d.targets)];
+    if (!(v >= 0.0f && v == std::floor(v))) return fmt::format(", such as {} in training row {}", v, r);
+  }
+  return "";
+}
+
+// The most classes a label column may imply beyond its rows: class ids are
+// 0..K-1, so K far above the number of rows means a label that is no class
+// id (a typo, an identifier column), and the model would have K outputs.
+constexpr Index kSpareClasses = 1024;
+
+void check_class_count(const Sets& sets) {
+  if (sets.classes <= std::max(sets.train_rows, kSpareClasses)) return;
+  const auto& y = sets.train.y;
+  const auto at = std::max_element(y.begin(), y.end()) - y.begin();
+  throw usage_error(fmt::format("the label column holds the class id {:.0f} (training row {}) but the training set has "
+                                "only {} rows: class ids are 0..K-1, with K at most the row count (or {}). Is it the "
+                                "label column (--label-column)?",
+                                y.empty() ? 0.0 : double(y[static_cast<std::size_t>(at)]), at, sets.train_rows,
+                                kSpareClasses));
+}
+
+// A classifier's validation and test labels are classes of its training
+// set: a label beyond them has no output to score it.
+void check_held_out_labels(const Sets& sets) {
+  const auto check = [&](const data::Dataset& d, const char* which) {
+    if (d.targets != 1) return;
+    for (Index r = 0; r < d.rows; ++r) {
+      const float v = d.y[static_cast<std::size_t>(r)];
+      if (!(v >= 0.0f && v == std::floor(v) && Index(v) < sets.classes))
+        throw usage_error(fmt::format("{} row {} has the label {}, which is none of the classes 0..{} of the training "
+                                      "set",
+                                      which, r, v, sets.classes - 1));
+    }
+  };
+  check(sets.validation, "validation");
+  check(sets.test, "test");
+}
+
 // "linear" and "logistic" take their sizes from the data.
 std::string model_spec(const Flags& f, const Sets& sets) {
   const data::Dataset& train = sets.train;
   if (f.model == "linear") return fmt::format("linear:{}", train.features);
   if (f.model == "logistic") {
     const Index k = sets.classes;
+    if (k == 1)
+      throw usage_error("--model logistic: the label column holds only one class (every label is 0); a classifier "
+                        "needs two or more");
     if (k < 2)
-      throw usage_error("--model logistic needs class labels 0..K-1 with K >= 2 in the label column; found other "
-                        "targets");
+      throw usage_error(fmt::format("--model logistic needs class labels 0..K-1 with K >= 2 (or -1/+1) in the label "
+                                    "column; found other targets{}",
+                                    first_non_class(train)));
+    check_class_count(sets);
+    check_held_out_labels(sets);
     return k == 2 ? fmt::format("logistic:{}", train.features) : fmt::format("logistic:{}-{}", train.features, k);
   }
   return f.model;
 }
 
-// Writes one JSON object per line, flushed, so that a killed run keeps its log.
+// Writes one JSON object per line, unbuffered, so that a killed run keeps
+// its log. The log replaces an existing file only once the run logs more
+// than its configuration (io::StreamedFile): a run that fails before its
+// first epoch leaves the old log as it was. A write that fails (a full
+// disk) is reported once; the run goes on, saves what it trained, and then
+// exits with status 1 (failure()).
 class JsonLog {
  public:
   explicit JsonLog(const std::string& path) {
     if (path.empty()) return;
-    out_.open(path, std::ios::trunc);
-    if (!out_) throw usage_error(fmt::format("--log {}: cannot open for writing", path));
+    io::remove_stale_temporaries(path);
+    try {
+      file_.emplace(path);
+    } catch (const std::runtime_error& e) {
+      throw usage_error(fmt::format("--log {}: {}", path, e.what()));
+    }
   }
-  void write(const nlohmann::json& j) {
-    if (out_.is_open()) out_ << j.dump() << '\n' << std::flush;
-  }
+  // The first line, the run's configuration: not yet published.
+  void write_configuration(const nlohmann::json& j) { put(j, false); }
+  void write(const nlohmann::json& j) { put(j, true); }
+  // Why the log is incomplete; empty when every line was written.
+  const std::string& failure() const { return failure_; }
 
  private:
-  std::ofstream out_;
+  void put(const nlohmann::json& j, bool publish) {
+    if (!file_ || !failure_.empty()) return;
+    try {
+      file_->write(j.dump() + '\n');
+      if (publish) file_->publish();
+    } catch (const std::runtime_error& e) {
+      failure_ = e.what();
+      fmt::print(stderr, "descent: --log: {}; the run goes on without its log\n", failure_);
+    }
+  }
+
+  std::optional<io::StreamedFile> file_;
+  std::string failure_;
 };
 
 // The progress of a stepper run: a bar redrawn on a terminal, one line per
@@ -411,7 +518,8 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
 
 template <class T>
 void save_model(const std::string& path, const std::string& spec, const nn::Model<T>& model, const Vector<T>& x,
-                const std::optional<data::Standardizer>& scaler) {
+                const Sets& sets) {
+  const auto& scaler = sets.scaler;
   io::SafetensorsWriter w;
   if (scaler) {
     const auto n = static_cast<std::int64_t>(scaler->mean.size());
@@ -427,10 +535,66 @@ void save_model(const std::string& path, const std::string& spec, const nn::Mode
     w.add("buffers", std::span<const T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())),
           {model.buffers().size()});
   w.set_metadata("model", spec);
+  // The labels of the classes 0, 1, ... when the data's were not class ids.
+  if (sets.signed_labels) w.set_metadata("labels", "-1,1");
   w.set_metadata("loss", model.loss().name());
   w.set_metadata("descent", DESCENT_VERSION);
   w.set_metadata("descent.crc32", train::tensor_checksum(w.serialize(), path));
   w.write(path);
+}
+
+// Where a model goes when --save cannot be written after the training (the
+// disk filled up, the directory went away): the working directory, else
+// the temporary directory.
+constexpr const char* rescue_name = "descent-unsaved-model.safetensors";
+
+// Saves to `path`; if that fails, says why and saves to a rescue file
+// instead, so the trained weights are not lost. Returns where the model
+// went ("" if nowhere).
+template <class T>
+std::string save_or_rescue(const std::string& path, const std::string& spec, const nn::Model<T>& model,
+                           const Vector<T>& x, const Sets& sets) {
+  try {
+    save_model(path, spec, model, x, sets);
+    return path;
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "descent: --save: {}\n", e.what());
+  }
+  for (const auto& rescue : {std::filesystem::path(rescue_name), std::filesystem::temp_directory_path() / rescue_name}) {
+    try {
+      if (io::same_file(rescue.string(), path)) continue;
+      save_model(rescue.string(), spec, model, x, sets);
+      fmt::print(stderr, "descent: the trained model is saved in {} instead\n", rescue.string());
+      return rescue.string();
+    } catch (const std::exception&) {
+    }
+  }
+  fmt::print(stderr, "descent: the trained model could not be saved anywhere\n");
+  return "";
+}
+
+// Refuses a stepper run whose batch needs more memory for its activations
+// (the tape of a forward and backward pass), on top of the `fixed` bytes of
+// parameters and optimizer state, than the machine has. The bytes per row
+// are measured on a pass over a few rows of the training set; a batch is
+// --batch-size rows (at most the training set), an evaluation 4096.
+template <class T>
+void require_activation_memory(const Flags& f, nn::Model<T>& model, const Vector<T>& x, const Sets& sets,
+                               double fixed) {
+  const data::Dataset& train = sets.train;
+  if (train.rows == 0) return;
+  const Index probe = std::min<Index>(train.rows, 16);
+  nn::ModelObjective<T> objective(model, train.x.data(), train.y.data(), train.rows);
+  Vector<T> g(x.size());
+  std::vector<Index> rows(static_cast<std::size_t>(probe));
+  std::iota(rows.begin(), rows.end(), Index(0));
+  objective.value_and_gradient(x, g, rows);
+  const double per_row = double(objective.tape().arena_used_bytes()) / double(probe);
+  const Index batch = std::max(std::min(f.batch_size, sets.train_rows), std::min<Index>(sets.train_rows, 4096));
+  require_memory(fixed + per_row * double(batch), 0.9,
+                 fmt::format("model {} ({} parameters and their optimizer state, {:.1f} MiB) with batches of {} rows "
+                             "({:.1f} KiB of activations a row)",
+                             f.model, model.num_parameters(), fixed / double(1 << 20), batch, per_row / 1024));
 }
 
 // comm: a distributed run (every rank runs this; rank 0 alone prints, logs
@@ -454,6 +618,10 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
   // get the class labels one-hot.
   const Index outputs = model.output_shape().size();
   const Index classes = sets.classes;
+  if (classifier(f) && classes > 0) {
+    check_class_count(sets);
+    check_held_out_labels(sets);
+  }
   if (model.loss().target_width(outputs) == outputs && outputs > 1 && sets.train.targets == 1 && classes >= 2) {
     if (classes > outputs)
       throw usage_error(fmt::format("--loss {}: the labels go up to {}, but the model has {} outputs",
@@ -476,6 +644,8 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
                              model.num_parameters(), sizeof(T), vectors));
   Vector<T> x(model.num_parameters());
   model.initialize(x, f.seed);
+  if constexpr (std::is_same_v<T, float>)  // the steppers' precision; a solver evaluates in bounded chunks
+    if (!solver) require_activation_memory(f, model, x, sets, vectors * double(model.num_parameters()) * sizeof(T));
 
   std::unique_ptr<optim::Stepper<T>> stepper;
   optim::Hyperparameters hyperparameters = f.stepper.hyperparameters_map();
@@ -488,7 +658,7 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
     }
   }
   JsonLog log(lead ? f.log : std::string());
-  log.write(configuration(f, threads, model.loss().name(), hyperparameters));
+  log.write_configuration(configuration(f, threads, model.loss().name(), hyperparameters));
   nlohmann::json summary{{"model", spec},
                          {"optimizer", f.optimizer},
                          {"parameters", model.num_parameters()},
@@ -499,6 +669,10 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
   if (!f.json && lead)
     fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train_rows,
                sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
+  if (sets.signed_labels) {
+    summary["labels"] = {-1, 1};
+    if (!f.json && lead) fmt::print("labels -1 and +1 are read as the classes 0 and 1\n");
+  }
   const InterruptGuard interrupt;
   std::string written;  // the checkpoint an interrupted run wrote
   summary["ranks"] = comm ? comm->size() : 1;
@@ -617,23 +791,35 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
     return 128 + signo;
   }
 
-  const auto e = train::evaluate(model, x, sets.test);
-  summary["test_loss"] = e.loss;
-  if (e.classes > 0) {
-    summary["test_accuracy"] = e.accuracy;
-  } else {
-    summary["test_mse"] = e.mse;
-    summary["test_r2"] = e.r2;
+  // A set too small for the held-out split trains on all it has; there are
+  // then no test figures, and the run says so.
+  std::optional<train::Evaluation> e;
+  if (sets.test.rows > 0) {
+    e = train::evaluate(model, x, sets.test);
+    summary["test_loss"] = e->loss;
+    if (e->classes > 0) {
+      summary["test_accuracy"] = e->accuracy;
+    } else {
+      summary["test_mse"] = e->mse;
+      summary["test_r2"] = e->r2;
+    }
+    log.write({{"test_loss", e->loss}, {"test_accuracy", summary.value("test_accuracy", nlohmann::json())}});
   }
-  log.write({{"test_loss", e.loss}, {"test_accuracy", summary.value("test_accuracy", nlohmann::json())}});
-  if (!f.save.empty()) save_model(f.save, spec, model, x, sets.scaler);
+  const std::string saved = f.save.empty() ? std::string() : save_or_rescue(f.save, spec, model, x, sets);
+  if (!saved.empty() && saved != f.save) summary["saved_to"] = saved;
+  if (!log.failure().empty()) summary["log_error"] = log.failure();
   if (f.json) {
     fmt::print("{}\n", summary.dump(2));
-  } else if (e.classes > 0) {
-    fmt::print("test: loss {:.4f}, accuracy {:.4f} on {} samples\n", e.loss, e.accuracy, e.rows);
+  } else if (!e) {
+    fmt::print("test: nothing was held out: {} rows are too few for a 20% test split (give --test FILE)\n",
+               sets.train_rows + sets.validation.rows);
+  } else if (e->classes > 0) {
+    fmt::print("test: loss {:.4f}, accuracy {:.4f} on {} samples\n", e->loss, e->accuracy, e->rows);
   } else {
-    fmt::print("test: loss {:.4f}, mse {:.6g}, r2 {:.4f} on {} samples\n", e.loss, e.mse, e.r2, e.rows);
+    fmt::print("test: loss {:.4f}, mse {:.6g}, r2 {:.4f} on {} samples\n", e->loss, e->mse, e->r2, e->rows);
   }
+  if (!log.failure().empty()) fmt::print(stderr, "descent: the log {} is incomplete: {}\n", f.log, log.failure());
+  if (saved != f.save || !log.failure().empty()) return 1;
   return status == "diverged" ? 1 : 0;
 }
 
@@ -694,6 +880,17 @@ int run_train(const Flags& f) {
   if (f.distributed && !dist::mpi_available())
     throw usage_error("--distributed: this descent was built without MPI (DESCENT_WITH_MPI off); install Open MPI "
                       "(openmpi-bin, libopenmpi-dev), rebuild, and run under mpirun");
+  // Every file the run reads and writes, before any work: an output that
+  // cannot be written is found now, not after the training, and no output
+  // may overwrite an input. --resume FILE --checkpoint FILE, going on in
+  // the file a run was resumed from, is the usual way to continue.
+  const auto& named = data::named_datasets();
+  std::vector<NamedPath> inputs{
+      {"--data", std::find(named.begin(), named.end(), f.data) == named.end() ? f.data : std::string()},
+      {"--test", f.test}};
+  if (f.checkpoint.empty() || f.resume.empty() || !io::same_file(f.resume, f.checkpoint))
+    inputs.push_back({"--resume", f.resume});
+  check_paths(inputs, {{"--log", f.log}, {"--save", f.save}, {"--checkpoint", f.checkpoint}});
   if (f.threads > 0) omp_set_num_threads(f.threads);
   const int threads = omp_get_max_threads();
 
@@ -766,11 +963,41 @@ train::Evaluation evaluate_saved(const io::SafetensorsFile& file, const std::str
     l.kind = nn::parse_loss(loss->second);
     model.set_loss(l);
   }
+  // The spec's size against the tensors the file holds, before the
+  // weights are allocated: a spec may claim far more than the file stores.
+  Index stored = 0;
+  for (const auto& name : file.names())
+    if (!name.starts_with("standardize.") && name != "buffers") stored += file.element_count(name);
+  if (stored != model.num_parameters())
+    throw parse_error(file.path(), 0,
+                      fmt::format("the model spec in its metadata, {}, has {} parameters, but the file stores {}", spec,
+                                  model.num_parameters(), stored));
   Vector<T> x(model.num_parameters());
   for (const auto& s : model.layout().segments())
     file.read_into(s.name, std::span<T>(x.data() + s.offset, static_cast<std::size_t>(s.length)));
   if (model.buffers().size() > 0)
     file.read_into("buffers", std::span<T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())));
+  for (const auto& s : model.layout().segments()) {
+    const auto* begin = x.data() + s.offset;
+    if (const auto* bad = std::find_if(begin, begin + s.length, [](T v) { return !std::isfinite(v); });
+        bad != begin + s.length)
+      throw parse_error(file.path(), 0,
+                        fmt::format("the weights are not finite: {} holds {} at element {} (was it saved from a run "
+                                    "that diverged?)",
+                                    s.name, double(*bad), bad - begin));
+  }
+  // A model trained on -1/+1 labels reads them as the classes 0 and 1.
+  if (const auto labels = file.metadata().find("labels"); labels != file.metadata().end()) {
+    if (labels->second != "-1,1")
+      throw parse_error(file.path(), 0, fmt::format("unknown \"labels\" metadata '{}'; expected -1,1", labels->second));
+    for (Index r = 0; r < d.rows; ++r) {
+      float& v = d.y[static_cast<std::size_t>(r)];
+      if (v != -1.0f && v != 1.0f)
+        throw parse_error(d.source, 0, fmt::format("row {} has the label {}; the model was trained on the labels -1 "
+                                                   "and +1", r, v));
+    }
+    map_signed_labels(d);
+  }
   if (file.contains("standardize.mean")) {
     data::Standardizer scaler{file.floats("standardize.mean"), file.floats("standardize.scale")};
     scaler.apply(d);
@@ -841,28 +1068,41 @@ void add_train(CLI::App& app) {
   cmd->add_option("--optimizer", f->optimizer, "A stepper (" + fmt::format("{}", fmt::join(optim::stepper_names(), ", ")) +
                                                    ") or a full-batch solver (" + method_names() + ")")
       ->capture_default_str();
-  cmd->add_option("--lr", f->lr, "Learning rate of the steppers")->capture_default_str();
+  cmd->add_option("--lr", f->lr, "Learning rate of the steppers")->capture_default_str()
+      ->check(number_in(0, infinity));
   f->stepper.add_to(cmd);
   cmd->add_option("--schedule", f->schedule, "Learning-rate schedule over all steps, e.g. cosine, warmup:100+cosine; or plateau[:PATIENCE[:FACTOR]], which cuts the rate when the validation loss stalls");
-  cmd->add_option("--l2", f->l2, "Add (L2/2) ||W||^2 over weights, not biases, for any optimizer");
-  cmd->add_option("--epochs", f->epochs, "Passes over the training set")->capture_default_str();
+  cmd->add_option("--l2", f->l2, "Add (L2/2) ||W||^2 over weights, not biases, for any optimizer")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--epochs", f->epochs, "Passes over the training set")->capture_default_str()
+      ->transform(integer_in<Index>(1, 1'000'000'000));
   cmd->add_option("--batch-size", f->batch_size, "Samples per step (1: SGD; the whole set: batch descent)")
-      ->capture_default_str();
-  cmd->add_option("--val-fraction", f->val_fraction, "Hold out this fraction of the training set for validation");
+      ->capture_default_str()
+      ->transform(integer_in<Index>(1, Index(1) << 31));
+  cmd->add_option("--val-fraction", f->val_fraction, "Hold out this fraction of the training set for validation")
+      ->check(number_in(0, 1));
   cmd->add_option("--early-stopping", f->early_stopping,
-                  "Stop after this many epochs without a better validation loss, restoring the best weights");
-  cmd->add_option("--gtol", f->gtol, "Full-batch solvers: stop when |g| <= gtol")->capture_default_str();
-  cmd->add_option("--max-iter", f->max_iter, "Full-batch solvers: iteration limit")->capture_default_str();
-  cmd->add_option("--memory", f->memory, "lbfgs: (s, y) pairs kept")->capture_default_str();
-  cmd->add_option("--time-limit", f->time_limit, "Stop after this many seconds (status time_limit)");
+                  "Stop after this many epochs without a better validation loss, restoring the best weights")
+      ->transform(integer_in<Index>(0, 1'000'000'000));
+  cmd->add_option("--gtol", f->gtol, "Full-batch solvers: stop when |g| <= gtol")->capture_default_str()
+      ->check(number_in(0, infinity));
+  cmd->add_option("--max-iter", f->max_iter, "Full-batch solvers: iteration limit")->capture_default_str()
+      ->transform(integer_in<Index>(1, Index(1) << 40));
+  cmd->add_option("--memory", f->memory, "lbfgs: (s, y) pairs kept")->capture_default_str()
+      ->transform(integer_in<Index>(1, 100'000));
+  cmd->add_option("--time-limit", f->time_limit, "Stop after this many seconds (status time_limit)")
+      ->check(number_in(0, infinity, true));
   cmd->add_option("--seed", f->seed, "Seed of the initialization, splits, shuffles and dropout")
-      ->capture_default_str();
-  cmd->add_option("--threads", f->threads, "Threads (default: OMP_NUM_THREADS or all cores)");
+      ->capture_default_str()
+      ->transform(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
+  cmd->add_option("--threads", f->threads, "Threads (default: OMP_NUM_THREADS or all cores)")
+      ->transform(thread_count());
   cmd->add_option("--log", f->log, "Write a JSON Lines log: the configuration, then one line per epoch");
   cmd->add_option("--save", f->save, "Write the trained weights as safetensors");
   cmd->add_option("--checkpoint", f->checkpoint,
                   "Write a checkpoint (weights, optimizer state, generators, position) after every epoch");
-  cmd->add_option("--checkpoint-every", f->checkpoint_every, "Also every this many steps");
+  cmd->add_option("--checkpoint-every", f->checkpoint_every, "Also every this many steps")
+      ->transform(integer_in<Index>(0, Index(1) << 62));
   cmd->add_option("--resume", f->resume, "Continue the run this checkpoint was written by (same flags)");
   cmd->add_option("--on-divergence", f->on_divergence,
                   "stop: end a run whose loss becomes non-finite or explodes; rollback: restore the last good "
@@ -871,15 +1111,18 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--divergence-factor", f->divergence_factor,
                   "Also count as diverging a smoothed loss over this many times the lowest so far (> 1; 0: off)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, infinity));
   cmd->add_option("--max-rollbacks", f->max_rollbacks, "Rollbacks before a divergence stops the run")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->transform(integer_in<Index>(0, 1'000'000));
   cmd->add_flag("--json", f->json, "Print one JSON summary");
   cmd->add_flag("--distributed", f->distributed,
                 "Data-parallel over the ranks of mpirun: each rank trains on its shard, gradients are allreduced");
   cmd->add_option("--sync-every", f->sync_every,
                   "With --distributed: local SGD, each rank steps on its own shard and the parameters are averaged "
-                  "every K steps (0: synchronous)");
+                  "every K steps (0: synchronous)")
+      ->transform(integer_in<Index>(0, Index(1) << 40));
   cmd->add_flag("--sync-state", f->sync_state, "With --sync-every: average the optimizer's state too");
   cmd->add_flag("--no-shard-optimizer", f->no_shard_optimizer,
                 "With --distributed: every rank takes the whole optimizer step (by default each rank updates its "

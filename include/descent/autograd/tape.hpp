@@ -56,6 +56,8 @@ class Arena {
   void reset();
   // Bytes held, in use or not.
   std::size_t capacity() const;
+  // The bytes handed out since the last reset().
+  std::size_t used() const;
 
  private:
   struct Block {
@@ -159,6 +161,8 @@ class Tape {
 
   Index num_nodes() const { return static_cast<Index>(nodes_.size()); }
   std::size_t arena_bytes() const { return arena_.capacity(); }
+  // What the last pass took of the arena: its activations and saved buffers.
+  std::size_t arena_used_bytes() const { return arena_.used(); }
 
   // For operations. record() adds a node whose value is allocated
   // (uninitialized); it requires a gradient when gradients are enabled and

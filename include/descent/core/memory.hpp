@@ -64,3 +64,26 @@ Vector<T> workspace_zeros(Index n) {
 }
 
 }  // namespace descent::detail
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace descent::detail {
+
+// The bytes this process can hope to hold: the machine's physical memory,
+// or less where an address-space or data-size limit is set (ulimit -v,
+// ulimit -d). Readers and the CLI check what an input asks for against
+// it before allocating, so that a request too large fails with a message
+// instead of an out-of-memory death.
+inline double memory_limit_bytes() noexcept {
+  double limit = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
+  for (const int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    struct rlimit r {};
+    if (::getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY) limit = std::min(limit, double(r.rlim_cur));
+  }
+  return limit;
+}
+
+}  // namespace descent::detail

@@ -11,7 +11,7 @@
 //   (other than the delimiter) are ignored. A field may be quoted ("..."),
 //   with "" standing for one quote inside it; a quoted field cannot span
 //   lines.
-// - Lines end in "\n" or "\r\n"; the last may lack one. Blank lines are
+// - Lines end in "\n", "\r\n" or a lone "\r"; the last may lack one. Blank lines are
 //   skipped. A UTF-8 byte order mark at the start is skipped.
 // - Every row has as many fields as the first (the header when there is one).
 // - Values are decimal numbers (finite, within float32's range); class
@@ -23,6 +23,7 @@
 // that cannot be read is one with line 0 and the OS reason.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "descent/data/dataset.hpp"
@@ -58,6 +59,11 @@ struct CsvOptions {
   // checked, and impute_mean's means are over every row of the file. Empty =
   // every row.
   RowSelector rows;
+  // Called with a message about something the file holds that is likely a
+  // mistake but not an error: a first row read as a header (automatic)
+  // although some of its fields are numbers, as in a data row with a typo
+  // ("1.0,2.o,0"), which is then not trained on. Null: say nothing.
+  std::function<void(const std::string&)> warn;
 };
 
 // rows = the data lines (those options.rows keeps), features = the columns
