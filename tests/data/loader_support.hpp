@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <typeinfo>
@@ -29,6 +30,12 @@ inline std::string write_file(const std::filesystem::path& path, const std::stri
   out << content;
   out.close();
   return path.string();
+}
+
+// The whole content of a file.
+inline std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // The parse_error `load` throws (a failure if it throws nothing or another

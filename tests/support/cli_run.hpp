@@ -26,4 +26,20 @@ inline CliRun run_cli(const std::string& args) {
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
 }
 
+// `sh -c 'SETUP; exec descent ARGS'`: the tool under a limit that SETUP
+// sets (ulimit -f, ulimit -v), its stdout and stderr together.
+inline CliRun run_shell_cli(const std::string& setup, const std::string& args) {
+  std::string script = setup + "; exec " + std::string(DESCENT_CLI) + " " + args + " 2>&1";
+  std::string quoted = "'";
+  for (const char c : script) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  FILE* pipe = popen(("sh -c " + quoted).c_str(), "r");
+  if (!pipe) return {-1, ""};
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+}
+
 }  // namespace descent::testing

@@ -583,7 +583,7 @@ void require_activation_memory(const Flags& f, nn::Model<T>& model, const Vector
                                double fixed) {
   const data::Dataset& train = sets.train;
   if (train.rows == 0) return;
-  const Index probe = std::min<Index>(train.rows, 16);
+  const Index probe = std::min<Index>(train.rows, 4);
   nn::ModelObjective<T> objective(model, train.x.data(), train.y.data(), train.rows);
   Vector<T> g(x.size());
   std::vector<Index> rows(static_cast<std::size_t>(probe));
