@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets of tests/fuzz/ with clang (in build/fuzz, a
 # project of its own) and runs each for SECONDS, two at a time, from its seed
 # and regression corpora. Fails, naming the input to reproduce with, if a
-# target crashes, hangs (over 10 s on one input), runs out of memory (2 GiB)
+# target crashes, hangs (over 10 s on one input), runs out of memory (2 GiB,
+# or one allocation over 1 GiB, the cap of tests/data/memory_cap_test.cpp)
 # or trips a sanitizer.
 #   scripts/fuzz.sh [SECONDS [TARGET...]]   (default: 60 s, every target)
 # New inputs that reach new code go to build/fuzz/run/corpus/TARGET, which a
@@ -48,7 +49,7 @@ fuzz_one() {
   mkdir -p "$run/corpus/$name" "$run/crashes/$name"
   if OMP_NUM_THREADS=1 TMPDIR="$PWD/$run/tmp" UBSAN_OPTIONS=print_stacktrace=1 \
     "$build/fuzz_$name" "$run/corpus/$name" "${corpora[@]}" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
     -artifact_prefix="$run/crashes/$name/" >"$run/logs/$name.log" 2>&1; then
     echo "   $name: $(grep -o 'Done [0-9]* runs' "$run/logs/$name.log" | cut -d' ' -f2) inputs, no failure"
   else

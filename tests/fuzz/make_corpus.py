@@ -65,6 +65,9 @@ def fashion(count):
 
 CSV = {
     "numbers": "1,2.5,0\n-3,4e2,1\n5, 6 ,2\n",
+    "cr-line-endings": "a,b,y\r1,2,0\r3,4,1\r\r5,6,0",
+    "header-of-numbers-with-a-typo": "1.0,2.o,0\n1,2,1\n3,4,0\n",
+    "class-id-a-million": "a,b,y\n1,2,0\n2,3,1000000\n3,4,1\n",
     "header": "width,height,kind\n1,2,0\n3,4,1\n",
     "label-by-name": "rooms,price,age\n3,250.5,10\n4,300,20\n",
     "label-by-index": "1,10,11\n0,20,21\n",
@@ -172,6 +175,14 @@ def idx_seeds(real):
         "corrupt-gzip.gz": bytes(corrupt),
         "extra-byte": images + b"x",
         "labels-3": idx([3], bytes([1, 2, 0])),
+        # Headers with extreme counts: the most rows a dimension can claim,
+        # and gzip streams that really inflate to what they claim (a few KiB
+        # that become megabytes).
+        "claims-2-31-minus-1-rows": idx([2 ** 31 - 1, 1, 1], counting(100)),
+        "labels-claim-2-32-minus-1": idx([2 ** 32 - 1], counting(100)),
+        "inflates-to-its-claim.gz": gz(idx([8192, 28, 28], bytes(8192 * 784))),
+        "labels-inflate-to-their-claim.gz": gz(idx([1 << 22], bytes(1 << 22))),
+        "inflates-past-its-claim.gz": gz(idx([16, 28, 28], bytes(1 << 22))),
     }
     for name, content in seeds.items():
         write("idx", name, content)
@@ -214,6 +225,7 @@ LIBSVM = {
     "comments-only": "# only\n\n# comments\n",
     "dense-beyond-2-31": "1 1:1 2000000000:1\n" * 4,
     "mutation-base": "1 1:0.5 3:2 # c\n0 2:-1.5e1\r\n\n-1 1:1 2:2 3:3 4:4\n+1 4:0.25",
+    "cr-line-endings": "+1 1:0.5\r-1 2:2\r# c\r+1 1:1 2:1\r",
 }
 
 
@@ -349,6 +361,13 @@ def safetensors_seeds():
         "deep-header": file_of(deep),
         "deep-shape": file_of('{"w":' + entry("U8", deep, "[0,1]") + "}", b"x"),
         "deep-offsets": file_of('{"w":' + entry("U8", "[1]", "[" + deep + ",1]") + "}", b"x"),
+        # A saved model whose spec claims far more parameters than the file
+        # stores, and one whose weights are not finite.
+        "spec-claims-more-than-stored": serialize([("0.weight", "F32", [1, 2], [1.0, 2.0]),
+                                                   ("0.bias", "F32", [1], [0.0])],
+                                                  {"model": "mlp:2-100000-100000-2", "loss": "bce"}),
+        "weights-not-finite": serialize([("0.weight", "F32", [1, 2], [1.0, math.nan]), ("0.bias", "F32", [1], [0.0])],
+                                        {"model": "logistic:2", "loss": "bce"}),
         "truncated-header": truncated[:40],
         "truncated-data": truncated[:-3],
     }
