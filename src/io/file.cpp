@@ -120,7 +120,9 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   // The temporary lives beside the target, so the rename stays within one
   // file system and is atomic.
   const std::filesystem::path directory = directory_of(path);
-  const auto [temp_path, fd] = make_temporary(path);
+  const auto temporary = make_temporary(path);
+  const std::string& temp_path = temporary.first;
+  const int fd = temporary.second;
 
   // From here on, failure removes the temporary and leaves `path` alone.
   auto abandon = [&](const char* step) {
