@@ -36,13 +36,7 @@ using descent::testing::run_cli;
 // mpirun forwards the ranks' stdout and stderr apart, so their lines may
 // come in any order: runs read as JSON keep stdout only.
 CliRun run_shell(const std::string& command, bool with_stderr = true) {
-  FILE* pipe = popen((command + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  if (!pipe) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  const int raw = pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, out};
+  return descent::testing::run_command(command + (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 // mpirun's two ranks of `descent ARGS`.

@@ -87,8 +87,6 @@ Layout bench_layout(const std::string& optimizer, Index n) {
 }
 
 void run_step_bench(const BenchFlags& f) {
-  if (f.size < 1) throw usage_error(fmt::format("--size must be >= 1; got {}", f.size));
-  if (f.threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", f.threads));
   if (!optim::is_stepper_name(f.optimizer))
     throw usage_error(fmt::format("unknown optimizer '{}'; steppers: {}", f.optimizer,
                                   fmt::join(optim::stepper_names(), ", ")));
@@ -167,13 +165,11 @@ struct ModelBenchFlags {
 // Sets the OpenMP thread count (0: OpenMP's default); descent's matrix
 // products run on the same threads.
 int use_threads(int threads) {
-  if (threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", threads));
   if (threads > 0) omp_set_num_threads(threads);
   return omp_get_max_threads();
 }
 
 void run_model_bench(const ModelBenchFlags& f) {
-  if (f.batch_size < 1) throw usage_error(fmt::format("--batch-size must be >= 1; got {}", f.batch_size));
   if (!f.optimizer.empty() && !optim::is_stepper_name(f.optimizer))
     throw usage_error(fmt::format("unknown optimizer '{}'; steppers: {}", f.optimizer,
                                   fmt::join(optim::stepper_names(), ", ")));
@@ -241,8 +237,6 @@ struct AllreduceFlags {
 };
 
 void run_allreduce_bench(const AllreduceFlags& f) {
-  if (f.size < 1) throw usage_error(fmt::format("--size must be >= 1; got {}", f.size));
-  if (f.repeats < 1) throw usage_error(fmt::format("--repeats must be >= 1; got {}", f.repeats));
   if (!dist::mpi_available()) throw usage_error("bench allreduce: this descent was built without MPI");
   require_memory(double(f.size) * sizeof(float) * 2, 0.5, fmt::format("--size {}", f.size));
   auto comm = dist::open_mpi();

@@ -166,8 +166,6 @@ MinimizeOptions options_from(const Flags& f, const MinimizeOptions& defaults) {
   if (f.max_evals) o.stop.max_evaluations = *f.max_evals;
   if (f.time_limit) o.stop.time_limit = *f.time_limit;
   if (!(f.lr > 0)) throw usage_error(fmt::format("--lr must be > 0; got {}", f.lr));
-  if (f.memory < 1) throw usage_error(fmt::format("--memory must be >= 1; got {}", f.memory));
-  if (!(f.radius > 0)) throw usage_error(fmt::format("--radius must be > 0; got {}", f.radius));
   o.step_size = f.lr;
   o.memory = f.memory;
   o.initial_radius = f.radius;

@@ -1,7 +1,7 @@
 // The files a command reads and writes, checked before any work starts: a
 // run that would fail to write its output, or that would write over one of
 // its own inputs or outputs, is refused at once, with exit status 2, rather
-// than after the training (docs/reliability.md, "What a run never destroys").
+// than after the training (docs/reliability.md, "Nothing lost, nothing crashes").
 #pragma once
 
 #include <string>
@@ -20,7 +20,8 @@ struct NamedPath {
   std::string path;  // empty: not given, skipped
 };
 
-// Throws usage_error unless every input is a regular file (or missing, for
+// Throws usage_error (or descent::invalid_argument, for an output that
+// cannot be written) unless every input is a regular file (or missing, for
 // the reader to report), every output can be written, and no output is an
 // input or another output.
 inline void check_paths(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs) {
@@ -32,11 +33,7 @@ inline void check_paths(const std::vector<NamedPath>& inputs, const std::vector<
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const auto& out = outputs[i];
     if (out.path.empty()) continue;
-    try {
-      io::require_writable_output(out.path, out.flag);
-    } catch (const invalid_argument& e) {
-      throw usage_error(e.what());
-    }
+    io::require_writable_output(out.path, out.flag);  // invalid_argument: status 2, as a usage error
     for (const auto& in : inputs)
       if (!in.path.empty() && io::same_file(out.path, in.path))
         throw usage_error(fmt::format("{} {} is the file {} reads; writing it would destroy the input. Give "

@@ -311,8 +311,6 @@ std::string model_spec(const Flags& f, const Sets& sets) {
       throw usage_error(fmt::format("--model logistic needs class labels 0..K-1 with K >= 2 (or -1/+1) in the label "
                                     "column; found other targets{}",
                                     first_non_class(train)));
-    check_class_count(sets);
-    check_held_out_labels(sets);
     return k == 2 ? fmt::format("logistic:{}", train.features) : fmt::format("logistic:{}-{}", train.features, k);
   }
   return f.model;
@@ -826,26 +824,14 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
 int run_train(const Flags& f) {
   if (f.data.empty()) throw usage_error("--data is required (fashion-mnist, FILE.csv or FILE.svm)");
   if (f.model.empty()) throw usage_error("--model is required (linear, logistic, mlp:F-H-...-O, cnn:lenet)");
-  if (f.epochs < 1) throw usage_error(fmt::format("--epochs must be >= 1; got {}", f.epochs));
-  if (f.batch_size < 1) throw usage_error(fmt::format("--batch-size must be >= 1; got {}", f.batch_size));
-  if (!(f.val_fraction >= 0 && f.val_fraction < 1))
-    throw usage_error(fmt::format("--val-fraction must be in [0, 1); got {}", f.val_fraction));
-  if (f.early_stopping < 0) throw usage_error(fmt::format("--early-stopping must be >= 0; got {}", f.early_stopping));
+  // The flags' own ranges are checked as they are parsed (ranges.hpp); these
+  // are the rules that tie a value or several flags together.
+  if (f.val_fraction == 1) throw usage_error("--val-fraction must be in [0, 1); got 1 (nothing would be left to train on)");
   if (f.early_stopping > 0 && f.val_fraction == 0)
     throw usage_error("--early-stopping needs a validation set: give --val-fraction too");
-  if (!(f.lr >= 0) || !std::isfinite(f.lr)) throw usage_error(fmt::format("--lr must be >= 0; got {}", f.lr));
-  if (!(f.l2 >= 0)) throw usage_error(fmt::format("--l2 must be >= 0; got {}", f.l2));
-  if (f.memory < 1) throw usage_error(fmt::format("--memory must be >= 1; got {}", f.memory));
-  if (f.max_iter < 0) throw usage_error(fmt::format("--max-iter must be >= 0; got {}", f.max_iter));
-  if (f.threads < 0) throw usage_error(fmt::format("--threads must be >= 1; got {}", f.threads));
-  if (f.time_limit && !(*f.time_limit > 0))
-    throw usage_error(fmt::format("--time-limit must be > 0 seconds; got {}", *f.time_limit));
-  if (f.checkpoint_every < 0)
-    throw usage_error(fmt::format("--checkpoint-every must be >= 0; got {}", f.checkpoint_every));
   if (f.checkpoint_every > 0 && f.checkpoint.empty()) throw usage_error("--checkpoint-every needs --checkpoint FILE");
   if (!(f.divergence_factor == 0 || (f.divergence_factor > 1 && std::isfinite(f.divergence_factor))))
     throw usage_error(fmt::format("--divergence-factor must be 0 (off) or > 1; got {}", f.divergence_factor));
-  if (f.max_rollbacks < 0) throw usage_error(fmt::format("--max-rollbacks must be >= 0; got {}", f.max_rollbacks));
   const bool solver = parse_method(f.optimizer).has_value();
   if (solver && f.on_divergence == "rollback")
     throw usage_error("--on-divergence rollback is for the steppers; the full-batch solvers reset their curvature "
@@ -864,7 +850,6 @@ int run_train(const Flags& f) {
   }
   if ((f.sync_every > 0 || f.sync_state) && !f.distributed)
     throw usage_error("--sync-every and --sync-state are for distributed runs: give --distributed too");
-  if (f.sync_every < 0) throw usage_error(fmt::format("--sync-every must be >= 0; got {}", f.sync_every));
   if (f.sync_state && f.sync_every == 0) throw usage_error("--sync-state needs --sync-every K (local SGD)");
   if (f.no_shard_optimizer && !f.distributed)
     throw usage_error("--no-shard-optimizer is for distributed runs: give --distributed too");

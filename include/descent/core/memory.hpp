@@ -13,6 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -51,10 +56,6 @@ Matrix<T> workspace_matrix(Index rows, Index cols) {
   return a;
 }
 
-}  // namespace descent::detail
-
-namespace descent::detail {
-
 // A zero vector in an advised workspace: optimizer state, touched every step.
 template <class T>
 Vector<T> workspace_zeros(Index n) {
@@ -62,15 +63,6 @@ Vector<T> workspace_zeros(Index n) {
   v.setZero();
   return v;
 }
-
-}  // namespace descent::detail
-
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <algorithm>
-
-namespace descent::detail {
 
 // The bytes this process can hope to hold: the machine's physical memory,
 // or less where an address-space or data-size limit is set (ulimit -v,

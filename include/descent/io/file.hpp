@@ -61,8 +61,6 @@ class StreamedFile {
 
   void write(std::string_view text);
   void publish();
-  bool published() const { return published_; }
-  const std::string& path() const { return path_; }
 
  private:
   std::string path_, temporary_;
