@@ -39,6 +39,9 @@ inline void require_memory(double bytes, double fraction, const std::string& wha
 
 // The command line as given, argv[0] first (main records it), for messages
 // that tell the user what to run next.
+// A warning on stderr: the run goes on.
+inline void warn(const std::string& message) { fmt::print(stderr, "descent: warning: {}\n", message); }
+
 inline std::vector<std::string>& command_line() {
   static std::vector<std::string> words;
   return words;

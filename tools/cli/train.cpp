@@ -15,25 +15,16 @@
 // command that resumes it and exits with 130 or 143; a full-batch solver
 // stops after its current iteration.
 //
-//   descent evaluate --model MODEL.safetensors --data fashion-mnist|FILE.csv|FILE.svm
-//                    [--label-column K] [--json]
-//
-// evaluate reads a model saved by train --save (its spec, weights and any
-// standardization are in the file) and reports its loss and accuracy with
-// a confusion matrix, or MSE and R^2, on the data (a named set's test part).
+// This file turns flags into the library's options (train/setup.hpp,
+// train/trainer.hpp, train/report.hpp, train/model_file.hpp) and prints
+// what came of them; everything else is library code.
 #include <omp.h>
-#include <unistd.h>
 
-#include <array>
-#include <chrono>
 #include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <type_traits>
 
@@ -42,22 +33,19 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "descent/io/file.hpp"
-#include "paths.hpp"
-#include "ranges.hpp"
-#include "descent/core/memory.hpp"
-#include "descent/data/csv.hpp"
-#include "descent/data/libsvm.hpp"
 #include "descent/data/named.hpp"
 #include "descent/dist/communicator.hpp"
-#include "descent/dist/shard.hpp"
-#include "descent/io/safetensors.hpp"
-#include "descent/nn/objective.hpp"
+#include "descent/io/file.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
-#include "descent/train/checkpoint.hpp"
+#include "descent/optim/schedule.hpp"
+#include "descent/train/model_file.hpp"
+#include "descent/train/report.hpp"
+#include "descent/train/setup.hpp"
 #include "descent/train/trainer.hpp"
 #include "interrupt.hpp"
+#include "paths.hpp"
+#include "ranges.hpp"
 #include "stepper_flags.hpp"
 
 namespace descent::cli {
@@ -85,365 +73,45 @@ struct Flags {
 // Where an interrupted run without --checkpoint leaves its state.
 constexpr const char* interrupt_checkpoint = "descent-interrupted.ckpt";
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+bool classifier(const Flags& f) { return train::is_classifier(f.model, f.loss); }
+
+train::DataOptions data_options(const Flags& f) {
+  return {.data = f.data,
+          .test = f.test,
+          .label_column = f.label_column,
+          .standardize = f.standardize,
+          .impute = f.impute,
+          .val_fraction = f.val_fraction,
+          .seed = f.seed,
+          .classifier = classifier(f),
+          .warn = warn};
 }
 
-// A file by its extension: .csv, or LIBSVM text (.svm, .libsvm, .txt),
-// keeping the rows `rows` selects (all when empty).
-data::Dataset load_file(const std::string& path, const Flags& f, Index features, data::RowSelector rows = {}) {
-  if (ends_with(path, ".csv")) {
-    data::CsvOptions o;
-    o.label_column = f.label_column;
-    if (f.impute) o.missing = data::CsvMissing::impute_mean;
-    o.rows = std::move(rows);
-    o.warn = [](const std::string& message) { fmt::print(stderr, "descent: warning: {}\n", message); };
-    return data::load_csv(path, o);
-  }
-  if (ends_with(path, ".svm") || ends_with(path, ".libsvm") || ends_with(path, ".txt")) {
-    data::LibsvmOptions o;
-    o.features = features;
-    o.rows = std::move(rows);
-    return data::load_libsvm(path, o);
-  }
-  throw usage_error(fmt::format("--data {}: expected {}, a .csv file or a LIBSVM file (.svm, .libsvm, .txt)", path,
-                                fmt::join(data::named_datasets(), ", ")));
+train::TrainOptions train_options(const Flags& f, dist::Communicator* comm, const train::TrainingData& sets,
+                                  const std::atomic<bool>& interrupt) {
+  return {.epochs = f.epochs,
+          .batch_size = f.batch_size,
+          .lr = f.lr,
+          .schedule = f.schedule,
+          .patience = f.early_stopping,
+          .l2 = f.l2,
+          .seed = f.seed,
+          .time_limit = f.time_limit.value_or(std::numeric_limits<double>::infinity()),
+          .checkpoint = f.checkpoint,
+          .checkpoint_every = f.checkpoint_every,
+          .resume = f.resume,
+          .interrupt = &interrupt,
+          .interrupt_checkpoint = interrupt_checkpoint,
+          .on_divergence = f.on_divergence == "rollback" ? train::TrainOptions::OnDivergence::rollback
+                                                         : train::TrainOptions::OnDivergence::stop,
+          .divergence_factor = f.divergence_factor,
+          .max_rollbacks = f.max_rollbacks,
+          .communicator = comm,
+          .shard = comm ? &sets.shard : nullptr,
+          .sync_every = f.sync_every,
+          .sync_state = f.sync_state,
+          .shard_optimizer = !f.no_shard_optimizer};
 }
-
-// The data of a run. In a distributed run, train is this rank's shard of
-// the training set, and validation and test are on rank 0 alone (it alone
-// evaluates them; the other ranks hold them without rows).
-struct Sets {
-  data::Dataset train, validation, test;
-  bool has_validation = false;
-  Index train_rows = 0;  // the whole training set, over every rank
-  Index classes = 0;     // Dataset::classes() of the whole training set
-  dist::Shard shard;     // a distributed run's: which rows of the training set train holds
-  std::optional<data::Standardizer> scaler;
-  bool signed_labels = false;  // LIBSVM's -1/+1 labels, read as the classes 0 and 1
-};
-
-// Whether the run fits a classifier, whose labels are class ids: logistic
-// regression, or a network trained with (binary) cross-entropy.
-bool classifier(const Flags& f) {
-  if (f.model == "logistic" || f.model.starts_with("logistic:")) return true;
-  if (!(f.model.starts_with("mlp:") || f.model.starts_with("cnn:"))) return false;
-  return f.loss.empty() || f.loss == "cross_entropy" || f.loss == "bce";
-}
-
-// Maps the labels -1 and +1 (LIBSVM's binary classes, as in a9a) to the
-// class ids 0 and 1 in place; other values are left for the class checks.
-void map_signed_labels(data::Dataset& d) {
-  for (float& v : d.y) v = v == -1.0f ? 0.0f : v;
-}
-
-// values[k] for each k of positions.
-std::vector<Index> pick(const std::vector<Index>& values, const std::vector<Index>& positions) {
-  std::vector<Index> out(positions.size());
-  for (std::size_t k = 0; k < positions.size(); ++k) out[k] = values[static_cast<std::size_t>(positions[k])];
-  return out;
-}
-
-// The rows of `kept` (a loaded selection of a file, whose file rows are
-// kept_rows, increasing) that are the file rows `part` (increasing, a
-// subset of kept_rows).
-data::Dataset part_of(const data::Dataset& kept, const std::vector<Index>& kept_rows, const std::vector<Index>& part) {
-  std::vector<Index> positions;
-  positions.reserve(part.size());
-  std::size_t at = 0;
-  for (const Index row : part) {
-    while (kept_rows[at] != row) ++at;
-    positions.push_back(static_cast<Index>(at));
-  }
-  return data::subset(kept, positions);
-}
-
-// Loads the training file once, keeping only the rows this process needs.
-// The held-out test rows (without --test or a named set's test part), the
-// validation rows and, in a distributed run, the rank's shard are chosen
-// from the file's row count alone, each seeded as in one process, so that
-// a rank stores its shard (and rank 0 the held-out rows) and no more; the
-// standardization statistics and the class count are then summed over the
-// ranks.
-Sets load_sets(const Flags& f, dist::Communicator* comm) {
-  const bool lead = comm == nullptr || comm->rank() == 0;
-  const auto& named = data::named_datasets();
-  const bool is_named = std::find(named.begin(), named.end(), f.data) != named.end();
-  const bool test_split = f.test.empty() && !is_named;  // a seeded 20% of the data held out for the test figures
-  Sets s;
-  std::vector<Index> train_rows, validation_rows, test_rows, kept_rows;  // rows of the file
-  const data::RowSelector select = [&](Index rows) {
-    std::vector<Index> rest(static_cast<std::size_t>(rows));
-    for (Index i = 0; i < rows; ++i) rest[static_cast<std::size_t>(i)] = i;
-    if (test_split) {
-      auto parts = data::split_rows(rows, 0.2, f.seed);
-      rest = std::move(parts.first);
-      test_rows = std::move(parts.second);
-    }
-    if (f.val_fraction > 0) {
-      const auto parts = data::split_rows(static_cast<Index>(rest.size()), f.val_fraction, f.seed + 1);
-      validation_rows = pick(rest, parts.second);
-      rest = pick(rest, parts.first);
-    }
-    s.train_rows = static_cast<Index>(rest.size());
-    if (comm) {
-      s.shard = dist::make_shard(s.train_rows, comm->rank(), comm->size(), f.seed);
-      rest = pick(rest, s.shard.rows);
-    }
-    train_rows = std::move(rest);
-    if (!lead) {  // rank 0 alone evaluates
-      validation_rows.clear();
-      test_rows.clear();
-    }
-    // The three parts are disjoint; their union, in file order.
-    kept_rows = train_rows;
-    for (const auto* part : {&validation_rows, &test_rows}) {
-      const auto middle = static_cast<std::ptrdiff_t>(kept_rows.size());
-      kept_rows.insert(kept_rows.end(), part->begin(), part->end());
-      std::inplace_merge(kept_rows.begin(), kept_rows.begin() + middle, kept_rows.end());
-    }
-    return kept_rows;
-  };
-  data::Dataset kept = is_named ? data::load_named(f.data, data::Part::train, data::default_datasets_root(), select)
-                                : load_file(f.data, f, 0, select);
-  if (kept_rows.size() == train_rows.size()) {
-    s.train = std::move(kept);
-  } else {
-    s.train = part_of(kept, kept_rows, train_rows);
-    s.validation = part_of(kept, kept_rows, validation_rows);
-    s.test = part_of(kept, kept_rows, test_rows);
-    kept = {};
-  }
-  s.has_validation = f.val_fraction > 0;
-  if (lead && !f.test.empty())
-    s.test = load_file(f.test, f, s.train.features);
-  else if (lead && is_named)
-    s.test = data::load_named(f.data, data::Part::test);
-  if (!lead)  // the parts rank 0 alone reads, held without rows
-    s.validation.features = s.test.features = s.train.features;
-
-  // Before the first collective over the data's shape: every rank read the
-  // same file (else every rank ends with a message).
-  if (comm)
-    dist::handshake(*comm, {{"the features per sample", s.train.features}, {"the training rows in all", s.train_rows}});
-  if (classifier(f) && s.train.targets == 1) {
-    // -1/+1 labels over every rank's shard: some -1, nothing but -1 and +1.
-    std::array<std::int64_t, 2> counts{0, 0};  // -1s, others
-    for (const float v : s.train.y) {
-      counts[0] += v == -1.0f;
-      counts[1] += v != -1.0f && v != 1.0f;
-    }
-    if (comm) comm->allreduce_sum(std::span<std::int64_t>(counts));
-    s.signed_labels = counts[0] > 0 && counts[1] == 0;
-    if (s.signed_labels)
-      for (auto* d : {&s.train, &s.validation, &s.test}) map_signed_labels(*d);
-  }
-  s.classes = s.train.classes();
-  if (comm) {  // 0 unless every rank's labels are classes; then the largest count
-    std::vector<std::int64_t> all(static_cast<std::size_t>(comm->size()));
-    const std::int64_t mine = s.classes;
-    comm->allgather(std::span<const std::int64_t>(&mine, 1), all);
-    s.classes = std::find(all.begin(), all.end(), 0) != all.end() ? 0 : *std::max_element(all.begin(), all.end());
-  }
-  if (f.standardize) {  // training statistics only, over every rank's shard
-    s.scaler = data::Standardizer::fit(s.train, [&](std::span<double> v) {
-      if (comm) comm->allreduce_sum(v);
-    });
-    s.scaler->apply(s.train);
-    if (s.has_validation) s.scaler->apply(s.validation);
-    s.scaler->apply(s.test);
-  }
-  return s;
-}
-
-// ", such as 2.5 in training row R" for the first label that is no class id.
-std::string first_non_class(const data::Dataset& d) {
-  for (Index r = 0; r < d.rows; ++r) {
-    const float v = d.y[static_cast<std::size_t>(r * d.targets)];
-    if (!(v >= 0.0f && v == std::floor(v))) return fmt::format(", such as {} in training row {}", v, r);
-  }
-  return "";
-}
-
-// The most classes a label column may imply beyond its rows: class ids are
-// 0..K-1, so K far above the number of rows means a label that is no class
-// id (a typo, an identifier column), and the model would have K outputs.
-constexpr Index kSpareClasses = 1024;
-
-void check_class_count(const Sets& sets) {
-  if (sets.classes <= std::max(sets.train_rows, kSpareClasses)) return;
-  const auto& y = sets.train.y;
-  const auto at = std::max_element(y.begin(), y.end()) - y.begin();
-  throw usage_error(fmt::format("the label column holds the class id {:.0f} (training row {}) but the training set has "
-                                "only {} rows: class ids are 0..K-1, with K at most the row count (or {}). Is it the "
-                                "label column (--label-column)?",
-                                y.empty() ? 0.0 : double(y[static_cast<std::size_t>(at)]), at, sets.train_rows,
-                                kSpareClasses));
-}
-
-// A classifier's validation and test labels are classes of its training
-// set: a label beyond them has no output to score it.
-void check_held_out_labels(const Sets& sets) {
-  const auto check = [&](const data::Dataset& d, const char* which) {
-    if (d.targets != 1) return;
-    for (Index r = 0; r < d.rows; ++r) {
-      const float v = d.y[static_cast<std::size_t>(r)];
-      if (!(v >= 0.0f && v == std::floor(v) && Index(v) < sets.classes))
-        throw usage_error(fmt::format("{} row {} has the label {}, which is none of the classes 0..{} of the training "
-                                      "set",
-                                      which, r, v, sets.classes - 1));
-    }
-  };
-  check(sets.validation, "validation");
-  check(sets.test, "test");
-}
-
-// "linear" and "logistic" take their sizes from the data.
-std::string model_spec(const Flags& f, const Sets& sets) {
-  const data::Dataset& train = sets.train;
-  if (f.model == "linear") return fmt::format("linear:{}", train.features);
-  if (f.model == "logistic") {
-    const Index k = sets.classes;
-    if (k == 1)
-      throw usage_error("--model logistic: the label column holds only one class (every label is 0); a classifier "
-                        "needs two or more");
-    if (k < 2)
-      throw usage_error(fmt::format("--model logistic needs class labels 0..K-1 with K >= 2 (or -1/+1) in the label "
-                                    "column; found other targets{}",
-                                    first_non_class(train)));
-    return k == 2 ? fmt::format("logistic:{}", train.features) : fmt::format("logistic:{}-{}", train.features, k);
-  }
-  return f.model;
-}
-
-// Writes one JSON object per line, unbuffered, so that a killed run keeps
-// its log. The log replaces an existing file only once the run logs more
-// than its configuration (io::StreamedFile): a run that fails before its
-// first epoch leaves the old log as it was. A write that fails (a full
-// disk) is reported once; the run goes on, saves what it trained, and then
-// exits with status 1 (failure()).
-class JsonLog {
- public:
-  explicit JsonLog(const std::string& path) {
-    if (path.empty()) return;
-    io::remove_stale_temporaries(path);
-    try {
-      file_.emplace(path);
-    } catch (const std::runtime_error& e) {
-      throw usage_error(fmt::format("--log {}: {}", path, e.what()));
-    }
-  }
-  // The first line, the run's configuration: not yet published.
-  void write_configuration(const nlohmann::json& j) { put(j, false); }
-  void write(const nlohmann::json& j) { put(j, true); }
-  // Why the log is incomplete; empty when every line was written.
-  const std::string& failure() const { return failure_; }
-
- private:
-  void put(const nlohmann::json& j, bool publish) {
-    if (!file_ || !failure_.empty()) return;
-    try {
-      file_->write(j.dump() + '\n');
-      if (publish) file_->publish();
-    } catch (const std::runtime_error& e) {
-      failure_ = e.what();
-      fmt::print(stderr, "descent: --log: {}; the run goes on without its log\n", failure_);
-    }
-  }
-
-  std::optional<io::StreamedFile> file_;
-  std::string failure_;
-};
-
-// The progress of a stepper run: a bar redrawn on a terminal, one line per
-// epoch otherwise (on stderr when --json owns stdout).
-class Progress final : public train::TrainCallback {
- public:
-  Progress(const Flags& f, Index steps_per_epoch, JsonLog& log)
-      : flags_(f), steps_per_epoch_(steps_per_epoch), log_(log),
-        out_(f.json ? stderr : stdout), terminal_(isatty(fileno(out_)) != 0) {}
-
-  bool on_step(const train::StepRecord& s) override {
-    if (!terminal_) return true;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_draw_ < std::chrono::milliseconds(100)) return true;
-    last_draw_ = now;
-    const Index in_epoch = (s.step - 1) % steps_per_epoch_ + 1;
-    const int width = 30, filled = int(width * in_epoch / steps_per_epoch_);
-    const double total = double(steps_per_epoch_ * flags_.epochs);
-    const double left = s.seconds / double(s.step) * (total - double(s.step));
-    fmt::print(out_, "\r  epoch {}/{} [{}{}] step {}/{} loss {:.4f} {:.0f} samples/s, {:.0f} s left   ", s.epoch,
-               flags_.epochs, std::string(std::size_t(filled), '#'), std::string(std::size_t(width - filled), '.'),
-               in_epoch, steps_per_epoch_, s.loss, double(s.step * flags_.batch_size) / s.seconds, left);
-    std::fflush(out_);
-    return true;
-  }
-
-  bool on_epoch(const train::EpochRecord& e) override {
-    if (terminal_) fmt::print(out_, "\r{:120}\r", "");
-    std::string validation;
-    if (!std::isnan(e.validation_loss)) {
-      validation = fmt::format("  val loss {:.4f}", e.validation_loss);
-      if (!std::isnan(e.validation_accuracy)) validation += fmt::format("  val acc {:.4f}", e.validation_accuracy);
-    }
-    fmt::print(out_, "epoch {:>3}  loss {:.4f}{}  {:.0f} samples/s  {:.1f} s\n", e.epoch, e.train_loss, validation,
-               e.samples_per_second, e.seconds);
-    std::fflush(out_);
-    nlohmann::json j{{"epoch", e.epoch},
-                     {"step", e.steps},
-                     {"loss", e.train_loss},
-                     {"gradient_norm", e.gradient_norm},
-                     {"update_norm", e.update_norm},
-                     {"lr", e.lr},
-                     {"seconds", e.seconds},
-                     {"samples_per_second", e.samples_per_second}};
-    if (!std::isnan(e.validation_loss)) j["validation_loss"] = e.validation_loss;
-    if (!std::isnan(e.validation_accuracy)) j["validation_accuracy"] = e.validation_accuracy;
-    log_.write(j);
-    return true;
-  }
-
-  void on_rollback(const train::RollbackRecord& r) override {
-    if (terminal_) fmt::print(out_, "\r{:120}\r", "");
-    fmt::print(out_, "rollback {}/{} at step {} (epoch {}): {}; back to the snapshot of step {}, learning rate x{:g}\n",
-               r.rollback, flags_.max_rollbacks, r.step, r.epoch, r.reason, r.restored_step, r.lr_scale);
-    std::fflush(out_);
-    log_.write({{"rollback", r.rollback},
-                {"epoch", r.epoch},
-                {"step", r.step},
-                {"restored_step", r.restored_step},
-                {"lr_scale", r.lr_scale},
-                {"reason", r.reason}});
-  }
-
- private:
-  const Flags& flags_;
-  Index steps_per_epoch_;
-  JsonLog& log_;
-  std::FILE* out_;
-  bool terminal_;
-  std::chrono::steady_clock::time_point last_draw_{};
-};
-
-// One line per iteration of a full-batch solver in the log.
-// It also stops the solver, as failed, once a signal has come.
-template <class T>
-class SolverLog final : public Callback<T> {
- public:
-  SolverLog(JsonLog& log, const std::atomic<bool>& interrupted) : log_(log), interrupted_(interrupted) {}
-  Control on_iteration(const IterationReport<T>& r) override {
-    log_.write({{"iteration", r.iteration},
-                {"evaluations", r.gradient_evaluations},
-                {"loss", double(r.value)},
-                {"gradient_norm", double(r.gradient_norm)},
-                {"seconds", r.seconds}});
-    return interrupted_.load() ? Control::stop_failed : Control::proceed;
-  }
-
- private:
-  JsonLog& log_;
-  const std::atomic<bool>& interrupted_;
-};
 
 // The command line that resumes an interrupted run: the same words, with
 // --resume (and its value) replaced.
@@ -514,33 +182,6 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"save", f.save}};
 }
 
-template <class T>
-void save_model(const std::string& path, const std::string& spec, const nn::Model<T>& model, const Vector<T>& x,
-                const Sets& sets) {
-  const auto& scaler = sets.scaler;
-  io::SafetensorsWriter w;
-  if (scaler) {
-    const auto n = static_cast<std::int64_t>(scaler->mean.size());
-    w.add("standardize.mean", std::span<const float>(scaler->mean), {n});
-    w.add("standardize.scale", std::span<const float>(scaler->scale), {n});
-  }
-  for (const auto& s : model.layout().segments()) {
-    std::vector<std::int64_t> shape = s.is_matrix() ? std::vector<std::int64_t>{s.rows, s.cols}
-                                                    : std::vector<std::int64_t>{s.length};
-    w.add(s.name, std::span<const T>(x.data() + s.offset, static_cast<std::size_t>(s.length)), shape);
-  }
-  if (model.buffers().size() > 0)
-    w.add("buffers", std::span<const T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())),
-          {model.buffers().size()});
-  w.set_metadata("model", spec);
-  // The labels of the classes 0, 1, ... when the data's were not class ids.
-  if (sets.signed_labels) w.set_metadata("labels", "-1,1");
-  w.set_metadata("loss", model.loss().name());
-  w.set_metadata("descent", DESCENT_VERSION);
-  w.set_metadata("descent.crc32", train::tensor_checksum(w.serialize(), path));
-  w.write(path);
-}
-
 // Where a model goes when --save cannot be written after the training (the
 // disk filled up, the directory went away): the working directory, else
 // the temporary directory.
@@ -551,9 +192,10 @@ constexpr const char* rescue_name = "descent-unsaved-model.safetensors";
 // went ("" if nowhere).
 template <class T>
 std::string save_or_rescue(const std::string& path, const std::string& spec, const nn::Model<T>& model,
-                           const Vector<T>& x, const Sets& sets) {
+                           const Vector<T>& x, const train::TrainingData& sets) {
+  const train::ModelFile about{.spec = spec, .scaler = sets.scaler, .signed_labels = sets.signed_labels};
   try {
-    save_model(path, spec, model, x, sets);
+    train::save_model(path, model, x, about);
     return path;
   } catch (const std::runtime_error& e) {
     fmt::print(stderr, "descent: --save: {}\n", e.what());
@@ -561,7 +203,7 @@ std::string save_or_rescue(const std::string& path, const std::string& spec, con
   for (const auto& rescue : {std::filesystem::path(rescue_name), std::filesystem::temp_directory_path() / rescue_name}) {
     try {
       if (io::same_file(rescue.string(), path)) continue;
-      save_model(rescue.string(), spec, model, x, sets);
+      train::save_model(rescue.string(), model, x, about);
       fmt::print(stderr, "descent: the trained model is saved in {} instead\n", rescue.string());
       return rescue.string();
     } catch (const std::exception&) {
@@ -571,92 +213,35 @@ std::string save_or_rescue(const std::string& path, const std::string& spec, con
   return "";
 }
 
-// Refuses a stepper run whose batch needs more memory for its activations
-// (the tape of a forward and backward pass), on top of the `fixed` bytes of
-// parameters and optimizer state, than the machine has. The bytes per row
-// are measured on a pass over a few rows of the training set; a batch is
-// --batch-size rows (at most the training set), an evaluation 4096.
+// The weights, initialized, once the machine is known to hold them: the
+// parameters, their gradient and the step's copy, up to three vectors of
+// optimizer state (or L-BFGS's pairs), the best weights and a rollback
+// snapshot; for a stepper also one batch's activations (the tape of a
+// forward and backward pass, measured on a few rows).
 template <class T>
-void require_activation_memory(const Flags& f, nn::Model<T>& model, const Vector<T>& x, const Sets& sets,
-                               double fixed) {
-  const data::Dataset& train = sets.train;
-  if (train.rows == 0) return;
-  const Index probe = std::min<Index>(train.rows, 4);
-  nn::ModelObjective<T> objective(model, train.x.data(), train.y.data(), train.rows);
-  Vector<T> g(x.size());
-  std::vector<Index> rows(static_cast<std::size_t>(probe));
-  std::iota(rows.begin(), rows.end(), Index(0));
-  objective.value_and_gradient(x, g, rows);
-  const double per_row = double(objective.tape().arena_used_bytes()) / double(probe);
+Vector<T> initial_weights(const Flags& f, nn::Model<T>& model, const train::TrainingData& sets,
+                          const std::string& spec, bool solver) {
+  const double vectors = solver ? 6.0 + 2.0 * double(f.memory) : 9.0;
+  const double fixed = vectors * double(model.num_parameters()) * double(sizeof(T));
+  require_memory(fixed, 0.9,
+                 fmt::format("model {} ({} parameters, {} bytes each, about {:g} copies)", spec,
+                             model.num_parameters(), sizeof(T), vectors));
+  Vector<T> x(model.num_parameters());
+  model.initialize(x, f.seed);
+  if (solver || !std::is_same_v<T, float> || sets.train.rows == 0) return x;  // a solver evaluates in bounded chunks
+  const double per_row = train::activation_bytes_per_row(model, x, sets.train);
   const Index batch = std::max(std::min(f.batch_size, sets.train_rows), std::min<Index>(sets.train_rows, 4096));
   require_memory(fixed + per_row * double(batch), 0.9,
                  fmt::format("model {} ({} parameters and their optimizer state, {:.1f} MiB) with batches of {} rows "
                              "({:.1f} KiB of activations a row)",
                              f.model, model.num_parameters(), fixed / double(1 << 20), batch, per_row / 1024));
+  return x;
 }
 
-// comm: a distributed run (every rank runs this; rank 0 alone prints, logs
-// and saves).
+// The summary's first fields, and the run's description on stdout.
 template <class T>
-int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::Communicator* comm) {
-  const bool lead = comm == nullptr || comm->rank() == 0;
-  nn::Model<T> model = [&] {
-    try {
-      return nn::make_model<T>(spec);
-    } catch (const invalid_argument& e) {
-      throw usage_error(e.what());
-    }
-  }();
-  if (!f.loss.empty()) {
-    nn::Loss loss = model.loss();
-    loss.kind = nn::parse_loss(f.loss);
-    model.set_loss(loss);
-  }
-  // Losses with a target per output (binary cross-entropy over K classes)
-  // get the class labels one-hot.
-  const Index outputs = model.output_shape().size();
-  const Index classes = sets.classes;
-  if (classifier(f) && classes > 0) {
-    check_class_count(sets);
-    check_held_out_labels(sets);
-  }
-  if (model.loss().target_width(outputs) == outputs && outputs > 1 && sets.train.targets == 1 && classes >= 2) {
-    if (classes > outputs)
-      throw usage_error(fmt::format("--loss {}: the labels go up to {}, but the model has {} outputs",
-                                    model.loss().name(), classes - 1, outputs));
-    try {
-      data::one_hot(sets.train, outputs);
-      if (sets.has_validation) data::one_hot(sets.validation, outputs);
-      data::one_hot(sets.test, outputs);
-    } catch (const invalid_argument& e) {
-      throw usage_error(e.what());
-    }
-  }
-  // The parameters, their gradient and the step's copy, up to three
-  // vectors of optimizer state (or L-BFGS's pairs), the best weights and a
-  // rollback snapshot: refused before any of it is allocated.
-  const auto solver = parse_method(f.optimizer);
-  const double vectors = solver ? 6.0 + 2.0 * double(f.memory) : 9.0;
-  require_memory(vectors * double(model.num_parameters()) * double(sizeof(T)), 0.9,
-                 fmt::format("model {} ({} parameters, {} bytes each, about {:g} copies)", spec,
-                             model.num_parameters(), sizeof(T), vectors));
-  Vector<T> x(model.num_parameters());
-  model.initialize(x, f.seed);
-  if constexpr (std::is_same_v<T, float>)  // the steppers' precision; a solver evaluates in bounded chunks
-    if (!solver) require_activation_memory(f, model, x, sets, vectors * double(model.num_parameters()) * sizeof(T));
-
-  std::unique_ptr<optim::Stepper<T>> stepper;
-  optim::Hyperparameters hyperparameters = f.stepper.hyperparameters_map();
-  if (!solver) {
-    try {
-      stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
-                                       f.stepper.regularization(), &hyperparameters);
-    } catch (const invalid_argument& e) {
-      throw usage_error(e.what());
-    }
-  }
-  JsonLog log(lead ? f.log : std::string());
-  log.write_configuration(configuration(f, threads, model.loss().name(), hyperparameters));
+nlohmann::json describe_run(const Flags& f, const train::TrainingData& sets, const nn::Model<T>& model,
+                            const std::string& spec, int threads, dist::Communicator* comm, bool lead) {
   nlohmann::json summary{{"model", spec},
                          {"optimizer", f.optimizer},
                          {"parameters", model.num_parameters()},
@@ -664,131 +249,116 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
                          {"train_rows", sets.train_rows},
                          {"validation_rows", sets.validation.rows},
                          {"test_rows", sets.test.rows}};
-  if (!f.json && lead)
+  const bool say = !f.json && lead;
+  if (say)
     fmt::print("{}: {} training, {} validation and {} test samples of {} features\n{}\n", f.data, sets.train_rows,
                sets.validation.rows, sets.test.rows, sets.train.features, model.summary());
   if (sets.signed_labels) {
     summary["labels"] = {-1, 1};
-    if (!f.json && lead) fmt::print("labels -1 and +1 are read as the classes 0 and 1\n");
+    if (say) fmt::print("labels -1 and +1 are read as the classes 0 and 1\n");
   }
-  const InterruptGuard interrupt;
-  std::string written;  // the checkpoint an interrupted run wrote
   summary["ranks"] = comm ? comm->size() : 1;
-  // Each rank holds only its shard of the training rows (load_sets).
-  const Index train_rows = sets.train_rows;
+  if (comm && say)
+    fmt::print("distributed over {} ranks, {}\n", comm->size(),
+               f.sync_every > 0 ? fmt::format("local SGD averaging every {} steps", f.sync_every)
+                                : std::string("synchronous"));
+  return summary;
+}
+
+// A full-batch solver on the whole training set.
+template <class T>
+void run_solver(const Flags& f, train::TrainingData& sets, nn::Model<T>& model, Vector<T>& x, Method method,
+                train::JsonlLog& log, const InterruptGuard& interrupt, dist::Communicator* comm,
+                nlohmann::json& summary) {
+  const bool lead = comm == nullptr || comm->rank() == 0;
+  // A distributed solver ignores signals (one rank stopping alone would
+  // leave the others in a collective); mpirun ends the job on SIGINT.
+  static const std::atomic<bool> never(false);
+  train::SolverReport<T> report(log, comm ? never : interrupt.flag());
+  MinimizeOptions options;
+  options.stop.gradient_tolerance = f.gtol;
+  options.stop.max_iterations = f.max_iter;
+  options.memory = f.memory;
+  if (f.time_limit) options.stop.time_limit = *f.time_limit;
+  const auto r = train::fit_full_batch(model, x, sets.train, method, options, f.l2, lead ? &report : nullptr, comm);
+  summary["status"] = std::string(to_string(r.status));
+  summary["message"] = r.message;
+  summary["iterations"] = r.iterations;
+  summary["gradient_evaluations"] = r.gradient_evaluations;
+  summary["train_loss"] = double(r.value);
+  summary["gradient_norm"] = double(r.gradient_norm);
+  summary["seconds"] = r.seconds;
+  summary["epochs"] = nullptr;
+  summary["samples_per_second"] = r.seconds > 0 ? double(sets.train_rows * r.gradient_evaluations) / r.seconds : 0;
+  if (!f.json && lead)
+    fmt::print("{}: {} after {} iterations, training loss {:.7g}, |g| {:.3g}, {:.2f} s\n", f.optimizer, r.message,
+               r.iterations, double(r.value), double(r.gradient_norm), r.seconds);
+}
+
+// Epochs of mini-batches with a stepper. Returns the checkpoint an
+// interrupted run wrote ("" if none).
+template <class T>
+std::string run_stepper(const Flags& f, train::TrainingData& sets, nn::Model<T>& model, Vector<T>& x,
+                        optim::Stepper<T>& stepper, train::JsonlLog& log, const InterruptGuard& interrupt,
+                        dist::Communicator* comm, nlohmann::json& summary) {
+  const bool lead = comm == nullptr || comm->rank() == 0;
+  const Index epoch_rows = comm && f.sync_every > 0 ? sets.train_rows / comm->size() : sets.train_rows;
+  const Index batch = std::min(f.batch_size, epoch_rows);
+  train::ProgressReport progress({.epochs = f.epochs, .batch_size = f.batch_size,
+                                  .steps_per_epoch = (epoch_rows + batch - 1) / batch,
+                                  .max_rollbacks = f.max_rollbacks},
+                                 f.json ? stderr : stdout, &log);
+  const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, stepper,
+                            train_options(f, comm, sets, interrupt.flag()), lead ? &progress : nullptr);
+  summary["status"] = std::string(to_string(r.status));
+  summary["message"] = r.message;
+  summary["epochs"] = r.epochs;
+  summary["steps"] = r.steps;
+  summary["train_loss"] = r.train_loss;
+  summary["seconds"] = r.seconds;
+  summary["samples_per_second"] = r.samples_per_second;
+  if (r.best_epoch > 0) summary["best_epoch"] = r.best_epoch;
+  if (r.diverged_at_step > 0) summary["diverged_at_step"] = r.diverged_at_step;
+  summary["rollbacks"] = r.rollbacks;
   if (comm) {
-    if (!f.json && lead)
-      fmt::print("distributed over {} ranks, {}\n", comm->size(),
-                 f.sync_every > 0 ? fmt::format("local SGD averaging every {} steps", f.sync_every)
-                                  : std::string("synchronous"));
+    summary["communication_seconds"] = r.communication_seconds;
+    summary["sync_every"] = f.sync_every;
+    summary["optimizer_sharded"] = r.optimizer_sharded;
+    summary["shard_rows"] = sets.train.rows;  // rank 0's
   }
-  if (solver) {
-    // A distributed solver ignores signals (one rank stopping alone would
-    // leave the others in a collective); mpirun ends the job on SIGINT.
-    static const std::atomic<bool> never(false);
-    SolverLog<T> solver_log(log, comm ? never : interrupt.flag());
-    MinimizeOptions options;
-    options.stop.gradient_tolerance = f.gtol;
-    options.stop.max_iterations = f.max_iter;
-    options.memory = f.memory;
-    if (f.time_limit) options.stop.time_limit = *f.time_limit;
-    const auto r = train::fit_full_batch(model, x, sets.train, *solver, options, f.l2, lead ? &solver_log : nullptr, comm);
-    summary["status"] = std::string(to_string(r.status));
-    summary["message"] = r.message;
-    summary["iterations"] = r.iterations;
-    summary["gradient_evaluations"] = r.gradient_evaluations;
-    summary["train_loss"] = double(r.value);
-    summary["gradient_norm"] = double(r.gradient_norm);
-    summary["seconds"] = r.seconds;
-    summary["epochs"] = nullptr;
-    summary["samples_per_second"] = r.seconds > 0 ? double(train_rows * r.gradient_evaluations) / r.seconds : 0;
-    if (!f.json && lead)
-      fmt::print("{}: {} after {} iterations, training loss {:.7g}, |g| {:.3g}, {:.2f} s\n", f.optimizer, r.message,
-                 r.iterations, double(r.value), double(r.gradient_norm), r.seconds);
-  } else {
-    const Index epoch_rows = comm && f.sync_every > 0 ? train_rows / comm->size() : train_rows;
-    const Index batch = std::min(f.batch_size, epoch_rows);
-    Progress progress(f, (epoch_rows + batch - 1) / batch, log);
-    const train::TrainOptions options{.epochs = f.epochs,
-                                      .batch_size = f.batch_size,
-                                      .lr = f.lr,
-                                      .schedule = f.schedule,
-                                      .patience = f.early_stopping,
-                                      .l2 = f.l2,
-                                      .seed = f.seed,
-                                      .time_limit = f.time_limit.value_or(std::numeric_limits<double>::infinity()),
-                                      .checkpoint = f.checkpoint,
-                                      .checkpoint_every = f.checkpoint_every,
-                                      .resume = f.resume,
-                                      .interrupt = &interrupt.flag(),
-                                      .interrupt_checkpoint = interrupt_checkpoint,
-                                      .on_divergence = f.on_divergence == "rollback"
-                                                           ? train::TrainOptions::OnDivergence::rollback
-                                                           : train::TrainOptions::OnDivergence::stop,
-                                      .divergence_factor = f.divergence_factor,
-                                      .max_rollbacks = f.max_rollbacks,
-                                      .communicator = comm,
-                                      .shard = comm ? &sets.shard : nullptr,
-                                      .sync_every = f.sync_every,
-                                      .sync_state = f.sync_state,
-                                      .shard_optimizer = !f.no_shard_optimizer};
-    const auto r = train::fit(model, x, sets.train, sets.has_validation ? &sets.validation : nullptr, *stepper,
-                              options, lead ? &progress : nullptr);
-    summary["status"] = std::string(to_string(r.status));
-    summary["message"] = r.message;
-    summary["epochs"] = r.epochs;
-    summary["steps"] = r.steps;
-    summary["train_loss"] = r.train_loss;
-    summary["seconds"] = r.seconds;
-    summary["samples_per_second"] = r.samples_per_second;
-    if (r.best_epoch > 0) summary["best_epoch"] = r.best_epoch;
-    if (r.diverged_at_step > 0) summary["diverged_at_step"] = r.diverged_at_step;
-    summary["rollbacks"] = r.rollbacks;
-    written = r.checkpoint_written;
-    if (comm) {
-      summary["communication_seconds"] = r.communication_seconds;
-      summary["sync_every"] = f.sync_every;
-      summary["optimizer_sharded"] = r.optimizer_sharded;
-      summary["shard_rows"] = sets.train.rows;  // rank 0's
-    }
-    if (!f.json && lead) fmt::print("{}: {}\n", f.optimizer, r.message);
-  }
-  if (comm) {  // every rank compares a hash of its parameters with rank 0's
-    const bool identical = dist::replicas_identical(*comm, std::span<const T>(x.data(), static_cast<std::size_t>(x.size())));
-    summary["replicas_identical"] = identical;
-    if (!identical && lead)
-      fmt::print(stderr, "descent: warning: the ranks' parameters are not bit-identical{}\n",
-                 f.sync_every > 0 ? "" : " (in a synchronous run they should be: please report this)");
-  }
-  const std::string status = summary["status"];
+  if (!f.json && lead) fmt::print("{}: {}\n", f.optimizer, r.message);
+  return r.checkpoint_written;
+}
+
+// Interrupted: no test figures and no --save; says how to go on, and
+// returns 128 + the signal's number.
+int report_interrupted(const Flags& f, const InterruptGuard& interrupt, const std::string& written,
+                       train::JsonlLog& log, nlohmann::json& summary) {
   // A signal to any rank of a distributed run stops every rank; one that
   // was not signalled itself reports it as SIGTERM, what mpirun and batch
   // schedulers send.
-  const bool interrupted =
-      status == "interrupted" || (interrupt.signal() != 0 && status == "aborted_by_callback");
   const int signo = interrupt.signal() != 0 ? interrupt.signal() : SIGTERM;
   const std::string by = interrupt.signal() != 0 ? fmt::format("by {}", interrupt.signal_name())
                                                  : std::string("(another rank received a signal)");
-  if (!lead)  // rank 0 reports
-    return status == "diverged" ? 1 : interrupted ? 128 + signo : 0;
-
-  // Interrupted: no test figures and no --save; say how to go on, and exit
-  // with 128 + the signal's number.
-  if (interrupted) {
-    summary["status"] = "interrupted";
-    if (!written.empty()) summary["checkpoint"] = written;
-    log.write({{"interrupted", interrupt.signal() != 0 ? interrupt.signal_name() : "another rank"},
-               {"checkpoint", written}});
-    if (f.json) fmt::print("{}\n", summary.dump(2));
-    fmt::print(stderr, "descent: interrupted {}", by);
-    if (!written.empty()) {
-      fmt::print(stderr, "; the run's state is in {}\nresume with: {}\n", written, resume_command(written));
-    } else {
-      fmt::print(stderr, "; a full-batch solver keeps no checkpoint: run it again to finish\n");
-    }
-    return 128 + signo;
+  summary["status"] = "interrupted";
+  if (!written.empty()) summary["checkpoint"] = written;
+  log.write(nlohmann::json{{"interrupted", interrupt.signal() != 0 ? interrupt.signal_name() : "another rank"},
+                           {"checkpoint", written}}
+                .dump());
+  if (f.json) fmt::print("{}\n", summary.dump(2));
+  fmt::print(stderr, "descent: interrupted {}", by);
+  if (!written.empty()) {
+    fmt::print(stderr, "; the run's state is in {}\nresume with: {}\n", written, resume_command(written));
+  } else {
+    fmt::print(stderr, "; a full-batch solver keeps no checkpoint: run it again to finish\n");
   }
+  return 128 + signo;
+}
 
+// The test figures, --save, and the exit status of a run that ended.
+template <class T>
+int report_results(const Flags& f, const train::TrainingData& sets, nn::Model<T>& model, const Vector<T>& x,
+                   const std::string& spec, train::JsonlLog& log, nlohmann::json& summary) {
   // A set too small for the held-out split trains on all it has; there are
   // then no test figures, and the run says so.
   std::optional<train::Evaluation> e;
@@ -801,7 +371,8 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
       summary["test_mse"] = e->mse;
       summary["test_r2"] = e->r2;
     }
-    log.write({{"test_loss", e->loss}, {"test_accuracy", summary.value("test_accuracy", nlohmann::json())}});
+    log.write(nlohmann::json{{"test_loss", e->loss}, {"test_accuracy", summary.value("test_accuracy", nlohmann::json())}}
+                  .dump());
   }
   const std::string saved = f.save.empty() ? std::string() : save_or_rescue(f.save, spec, model, x, sets);
   if (!saved.empty() && saved != f.save) summary["saved_to"] = saved;
@@ -818,10 +389,61 @@ int run(const Flags& f, Sets& sets, const std::string& spec, int threads, dist::
   }
   if (!log.failure().empty()) fmt::print(stderr, "descent: the log {} is incomplete: {}\n", f.log, log.failure());
   if (saved != f.save || !log.failure().empty()) return 1;
-  return status == "diverged" ? 1 : 0;
+  return summary["status"] == "diverged" ? 1 : 0;
 }
 
-int run_train(const Flags& f) {
+train::JsonlLog open_log(const std::string& path) {
+  try {
+    return train::JsonlLog(path, [](const std::string& why) {
+      fmt::print(stderr, "descent: --log: {}; the run goes on without its log\n", why);
+    });
+  } catch (const std::runtime_error& e) {
+    throw usage_error(fmt::format("--log {}: {}", path, e.what()));
+  }
+}
+
+// comm: a distributed run (every rank runs this; rank 0 alone prints, logs
+// and saves).
+template <class T>
+int run(const Flags& f, train::TrainingData& sets, const std::string& spec, int threads, dist::Communicator* comm) {
+  const bool lead = comm == nullptr || comm->rank() == 0;
+  const auto solver = parse_method(f.optimizer);
+  nn::Model<T> model = train::build_model<T>(spec, f.loss, sets, classifier(f));
+  Vector<T> x = initial_weights(f, model, sets, spec, solver.has_value());
+  std::unique_ptr<optim::Stepper<T>> stepper;
+  optim::Hyperparameters hyperparameters = f.stepper.hyperparameters_map();
+  if (!solver)
+    stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
+                                     f.stepper.regularization(), &hyperparameters);
+  train::JsonlLog log = open_log(lead ? f.log : std::string());
+  log.write_configuration(configuration(f, threads, model.loss().name(), hyperparameters).dump());
+  nlohmann::json summary = describe_run(f, sets, model, spec, threads, comm, lead);
+  const InterruptGuard interrupt;
+  std::string written;  // the checkpoint an interrupted run wrote
+  if (solver) {
+    run_solver(f, sets, model, x, *solver, log, interrupt, comm, summary);
+  } else {
+    written = run_stepper(f, sets, model, x, *stepper, log, interrupt, comm, summary);
+  }
+  if (comm) {  // every rank compares a hash of its parameters with rank 0's
+    const bool identical = dist::replicas_identical(*comm, std::span<const T>(x.data(), static_cast<std::size_t>(x.size())));
+    summary["replicas_identical"] = identical;
+    if (!identical && lead)
+      fmt::print(stderr, "descent: warning: the ranks' parameters are not bit-identical{}\n",
+                 f.sync_every > 0 ? "" : " (in a synchronous run they should be: please report this)");
+  }
+  const std::string status = summary["status"];
+  const bool interrupted = status == "interrupted" || (interrupt.signal() != 0 && status == "aborted_by_callback");
+  if (!lead)  // rank 0 reports
+    return status == "diverged" ? 1 : interrupted ? 128 + (interrupt.signal() != 0 ? interrupt.signal() : SIGTERM) : 0;
+  if (interrupted) return report_interrupted(f, interrupt, written, log, summary);
+  return report_results(f, sets, model, x, spec, log, summary);
+}
+
+// The rules that tie a flag's value to others' (the flags' own ranges are
+// checked as they are parsed, ranges.hpp), and every file the run reads
+// and writes, before any work.
+void check_flags(const Flags& f) {
   if (f.data.empty()) throw usage_error("--data is required (fashion-mnist, FILE.csv or FILE.svm)");
   if (f.model.empty()) throw usage_error("--model is required (linear, logistic, mlp:F-H-...-O, cnn:lenet)");
   // The flags' own ranges are checked as they are parsed (ranges.hpp); these
@@ -876,14 +498,19 @@ int run_train(const Flags& f) {
   if (f.checkpoint.empty() || f.resume.empty() || !io::same_file(f.resume, f.checkpoint))
     inputs.push_back({"--resume", f.resume});
   check_paths(inputs, {{"--log", f.log}, {"--save", f.save}, {"--checkpoint", f.checkpoint}});
+}
+
+int run_train(const Flags& f) {
+  check_flags(f);
+  const bool solver = parse_method(f.optimizer).has_value();
   if (f.threads > 0) omp_set_num_threads(f.threads);
   const int threads = omp_get_max_threads();
 
   // Under mpirun every rank runs all of this; without mpirun, one rank.
   std::unique_ptr<dist::Communicator> comm = f.distributed ? dist::open_mpi() : nullptr;
   try {
-    Sets sets = load_sets(f, comm.get());
-    const std::string spec = model_spec(f, sets);
+    train::TrainingData sets = train::load_training_data(data_options(f), comm.get());
+    const std::string spec = train::model_spec(f.model, sets);
     // Full-batch solvers work in float64, the steppers in float32.
     return solver ? run<double>(f, sets, spec, threads, comm.get()) : run<float>(f, sets, spec, threads, comm.get());
   } catch (const std::exception& e) {
@@ -898,146 +525,8 @@ int run_train(const Flags& f) {
   }
 }
 
-struct EvaluateFlags {
-  std::string model, data, label_column;
-  bool json = false;
-};
-
-// Prints the figures of an evaluation: a confusion matrix for classes.
-void print_evaluation(const train::Evaluation& e, const std::string& what, bool json) {
-  if (json) {
-    nlohmann::json j{{"data", what}, {"rows", e.rows}, {"loss", e.loss}};
-    if (e.classes > 0) {
-      j["accuracy"] = e.accuracy;
-      j["classes"] = e.classes;
-      j["confusion"] = e.confusion;
-    } else {
-      j["mse"] = e.mse;
-      j["r2"] = e.r2;
-    }
-    fmt::print("{}\n", j.dump(2));
-    return;
-  }
-  if (e.classes == 0) {
-    fmt::print("{}: {} samples, loss {:.6g}, mse {:.6g}, r2 {:.4f}\n", what, e.rows, e.loss, e.mse, e.r2);
-    return;
-  }
-  fmt::print("{}: {} samples, loss {:.4f}, accuracy {:.4f}\nconfusion (rows: true class, columns: predicted)\n",
-             what, e.rows, e.loss, e.accuracy);
-  fmt::print("{:>6}", "");
-  for (Index k = 0; k < e.classes; ++k) fmt::print("{:>6}", k);
-  fmt::print("\n");
-  for (Index t = 0; t < e.classes; ++t) {
-    fmt::print("{:>6}", t);
-    for (Index k = 0; k < e.classes; ++k) fmt::print("{:>6}", e.confusion[static_cast<std::size_t>(t * e.classes + k)]);
-    fmt::print("\n");
-  }
-}
-
-template <class T>
-train::Evaluation evaluate_saved(const io::SafetensorsFile& file, const std::string& spec, data::Dataset& d) {
-  nn::Model<T> model = [&] {
-    try {
-      return nn::make_model<T>(spec);
-    } catch (const invalid_argument& e) {
-      throw parse_error(file.path(), 0, fmt::format("the model spec in its metadata: {}", e.what()));
-    }
-  }();
-  if (const auto loss = file.metadata().find("loss"); loss != file.metadata().end()) {
-    nn::Loss l = model.loss();
-    l.kind = nn::parse_loss(loss->second);
-    model.set_loss(l);
-  }
-  // The spec's size against the tensors the file holds, before the
-  // weights are allocated: a spec may claim far more than the file stores.
-  Index stored = 0;
-  for (const auto& name : file.names())
-    if (!name.starts_with("standardize.") && name != "buffers") stored += file.element_count(name);
-  if (stored != model.num_parameters())
-    throw parse_error(file.path(), 0,
-                      fmt::format("the model spec in its metadata, {}, has {} parameters, but the file stores {}", spec,
-                                  model.num_parameters(), stored));
-  Vector<T> x(model.num_parameters());
-  for (const auto& s : model.layout().segments())
-    file.read_into(s.name, std::span<T>(x.data() + s.offset, static_cast<std::size_t>(s.length)));
-  if (model.buffers().size() > 0)
-    file.read_into("buffers", std::span<T>(model.buffers().data(), static_cast<std::size_t>(model.buffers().size())));
-  for (const auto& s : model.layout().segments()) {
-    const auto* begin = x.data() + s.offset;
-    if (const auto* bad = std::find_if(begin, begin + s.length, [](T v) { return !std::isfinite(v); });
-        bad != begin + s.length)
-      throw parse_error(file.path(), 0,
-                        fmt::format("the weights are not finite: {} holds {} at element {} (was it saved from a run "
-                                    "that diverged?)",
-                                    s.name, double(*bad), bad - begin));
-  }
-  // A model trained on -1/+1 labels reads them as the classes 0 and 1.
-  if (const auto labels = file.metadata().find("labels"); labels != file.metadata().end()) {
-    if (labels->second != "-1,1")
-      throw parse_error(file.path(), 0, fmt::format("unknown \"labels\" metadata '{}'; expected -1,1", labels->second));
-    for (Index r = 0; r < d.rows; ++r) {
-      float& v = d.y[static_cast<std::size_t>(r)];
-      if (v != -1.0f && v != 1.0f)
-        throw parse_error(d.source, 0, fmt::format("row {} has the label {}; the model was trained on the labels -1 "
-                                                   "and +1", r, v));
-    }
-    map_signed_labels(d);
-  }
-  if (file.contains("standardize.mean")) {
-    data::Standardizer scaler{file.floats("standardize.mean"), file.floats("standardize.scale")};
-    scaler.apply(d);
-  }
-  return train::evaluate(model, x, d);
-}
-
-void run_evaluate(const EvaluateFlags& f) {
-  if (f.model.empty()) throw usage_error("--model is required: a file written by descent train --save");
-  if (f.data.empty()) throw usage_error("--data is required (fashion-mnist, FILE.csv or FILE.svm)");
-  const auto file = io::SafetensorsFile::read(f.model);
-  const auto spec = file.metadata().find("model");
-  if (spec == file.metadata().end())
-    throw parse_error(f.model, 0,
-                      file.metadata().count("descent.checkpoint")
-                          ? "a training checkpoint, not a saved model: continue it with descent train --resume, or "
-                            "save a model with descent train --save"
-                          : "no \"model\" entry in its metadata: not a file written by descent train --save");
-  // Files from before checksums were written have none to check.
-  if (const auto crc = file.metadata().find("descent.crc32"); crc != file.metadata().end()) {
-    std::ifstream in(f.model, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string actual = train::tensor_checksum(bytes, f.model);
-    if (actual != crc->second)
-      throw parse_error(f.model, 0, fmt::format("the model file is damaged: its tensors' CRC-32 is {}, its metadata "
-                                                "says {}", actual, crc->second));
-  }
-  const auto& named = data::named_datasets();
-  Flags as_train;
-  as_train.label_column = f.label_column;
-  data::Dataset d = std::find(named.begin(), named.end(), f.data) != named.end()
-                        ? data::load_named(f.data, data::Part::test)
-                        : load_file(f.data, as_train, 0);
-  // The weights' precision: the dtype of a tensor that is not the scaler's.
-  bool wide = false;
-  for (const auto& name : file.names())
-    if (name.rfind("standardize.", 0) != 0) {
-      wide = file.dtype(name) == io::DType::f64;
-      break;
-    }
-  const auto e = wide ? evaluate_saved<double>(file, spec->second, d) : evaluate_saved<float>(file, spec->second, d);
-  print_evaluation(e, f.data, f.json);
-}
 
 }  // namespace
-
-void add_evaluate(CLI::App& app) {
-  auto f = std::make_shared<EvaluateFlags>();
-  CLI::App* cmd = app.add_subcommand("evaluate", "Report a saved model's loss and accuracy (or MSE and R^2) on data");
-  cmd->add_option("--model", f->model, "Weights written by descent train --save");
-  cmd->add_option("--data", f->data, "fashion-mnist (its test part), FILE.csv or a LIBSVM file");
-  cmd->add_option("--label-column", f->label_column, "CSV: the target column, a 0-based index or a header name");
-  cmd->add_flag("--json", f->json, "Print one JSON object");
-  cmd->callback([f] { run_evaluate(*f); });
-}
 
 void add_train(CLI::App& app) {
   auto f = std::make_shared<Flags>();
