@@ -27,6 +27,7 @@
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
 #include "descent/train/checkpoint.hpp"
+#include "descent/train/model_file.hpp"
 #include "descent/train/trainer.hpp"
 #include "support/temp_dir.hpp"
 
@@ -136,6 +137,21 @@ TEST_F(OldCheckpoint, ResumesBitForBit) {
   const Vector<float> resumed = train(rest);
   EXPECT_EQ(resumed, weights_in(fixtures / "checkpoint_v1_end.safetensors"));
   EXPECT_EQ(resumed, train(recipe()));  // and the run that was never stopped
+}
+
+TEST_F(OldCheckpoint, AModelSavedBeforeLoadsAndIsWrittenAgainByteForByte) {
+  const auto old = fixtures / "model_v1.safetensors";
+  EXPECT_FALSE(saved_in_double(old.string()));
+  const auto saved = load_model<float>(old.string());
+  EXPECT_EQ(saved.about.spec, "logistic:3");
+  EXPECT_EQ(saved.about.loss, "bce");
+  EXPECT_TRUE(saved.about.signed_labels);
+  ASSERT_TRUE(saved.about.scaler.has_value());
+  EXPECT_EQ(saved.about.scaler->mean.size(), 3u);
+  EXPECT_EQ(saved.x.size(), 4);
+  const auto again = dir_ / "again.safetensors";
+  save_model(again.string(), saved.model, saved.x, saved.about);
+  EXPECT_EQ(bytes_of(again), bytes_of(old));  // no arithmetic: the same on every machine
 }
 
 }  // namespace

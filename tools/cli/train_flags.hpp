@@ -1,0 +1,42 @@
+// descent train's flags (train_flags.cpp defines them and the rules that
+// tie them together; train.cpp runs them).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "descent/core/types.hpp"
+#include "stepper_flags.hpp"
+
+namespace descent::cli {
+
+struct Flags {
+  std::string data, test, label_column, model, loss, optimizer = "adam", schedule;
+  bool standardize = false, impute = false;
+  double lr = 1e-3, l2 = 0, val_fraction = 0, gtol = 1e-6;
+  std::optional<double> time_limit;
+  StepperFlags stepper;
+  Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000, memory = 20;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  std::string log, save, checkpoint, resume;
+  Index checkpoint_every = 0;
+  std::string on_divergence = "stop";
+  double divergence_factor = 0;
+  Index max_rollbacks = 3;
+  bool json = false;
+  bool distributed = false, sync_state = false, no_shard_optimizer = false;
+  Index sync_every = 0;
+};
+
+// Throws usage_error for flags that do not go together, or files the run
+// could not read or write.
+void check_flags(const Flags& f);
+
+// The run itself (train.cpp): returns the exit status.
+int run_train(const Flags& f);
+
+}  // namespace descent::cli
