@@ -2,13 +2,17 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "descent/solvers/bfgs.hpp"
 #include "descent/solvers/conjugate_gradient.hpp"
 #include "descent/solvers/gradient_descent.hpp"
 #include "descent/solvers/lbfgs.hpp"
+#include "descent/solvers/lbfgsb.hpp"
 #include "descent/solvers/minimize.hpp"
 #include "descent/solvers/newton.hpp"
 #include "descent/solvers/newton_cg.hpp"
+#include "descent/solvers/projected.hpp"
 #include "descent/solvers/trust_region.hpp"
 
 namespace descent {
@@ -19,7 +23,7 @@ struct Named {
   std::string_view name;
 };
 
-constexpr std::array<Named, 14> kMethods{{
+constexpr std::array<Named, 17> kMethods{{
     {Method::gd, "gd"},
     {Method::gd_armijo, "gd-armijo"},
     {Method::gd_bb, "gd-bb"},
@@ -34,10 +38,13 @@ constexpr std::array<Named, 14> kMethods{{
     {Method::newton_cg, "newton-cg"},
     {Method::trust_region, "trust-region"},
     {Method::dogleg, "dogleg"},
+    {Method::lbfgsb, "lbfgsb"},
+    {Method::projected_gd, "projected-gd"},
+    {Method::spg, "spg"},
 }};
 
-constexpr std::array<Method, 14> kAll = [] {
-  std::array<Method, 14> a{};
+constexpr std::array<Method, kMethods.size()> kAll = [] {
+  std::array<Method, kMethods.size()> a{};
   for (std::size_t i = 0; i < kMethods.size(); ++i) a[i] = kMethods[i].method;
   return a;
 }();
@@ -69,6 +76,30 @@ std::string method_names() {
 
 bool needs_dense_matrix(Method m) { return m == Method::bfgs || m == Method::newton || m == Method::dogleg; }
 
+bool accepts_bounds(Method m) { return m == Method::lbfgsb || m == Method::projected_gd || m == Method::spg; }
+
+bool accepts_projection(Method m) { return m == Method::projected_gd || m == Method::spg; }
+
+namespace {
+
+// Refuses constraints the method cannot honour, naming those that can.
+void check_constraints(Method method, const MinimizeOptions& o) {
+  require(!o.bounds || accepts_bounds(method),
+          fmt::format("method {} does not take bounds; use lbfgsb, projected-gd or spg", to_string(method)));
+  require(o.projection.empty() || accepts_projection(method),
+          fmt::format("method {} does not take a projection; use projected-gd or spg{}", to_string(method),
+                      o.projection.is_box() ? " (or lbfgsb with bounds)" : ""));
+  require(!o.bounds || o.projection.empty(),
+          "give either bounds or a projection, not both (a box can be a piece of the projection)");
+}
+
+// The set a projected method works on: the projection, or the bounds as one.
+Projection constraint_set(const MinimizeOptions& o) {
+  return o.bounds ? Projection::bounds(*o.bounds) : o.projection;
+}
+
+}  // namespace
+
 template <class T>
 Result<T> minimize(AnyObjective<T>& f, VectorRef<T> x, Method method, const MinimizeOptions& o, Callback<T>* cb) {
   auto cg = [&](CgUpdate u) {
@@ -84,7 +115,34 @@ Result<T> minimize(AnyObjective<T>& f, VectorRef<T> x, Method method, const Mini
     g.stop = o.stop;
     return gradient_descent(f, x, g, cb);
   };
+  check_constraints(method, o);
+  auto with_active_bounds = [&](Result<T> r) {
+    if (o.bounds) {
+      ActiveBounds active = active_bounds(*o.bounds, r.x);
+      r.active_lower = std::move(active.lower);
+      r.active_upper = std::move(active.upper);
+    }
+    return r;
+  };
   switch (method) {
+    case Method::lbfgsb: {
+      LbfgsbOptions l;
+      l.memory = o.memory;
+      l.stop = o.stop;
+      return lbfgsb(f, x, o.bounds ? *o.bounds : Bounds::none(x.size()), l, cb);
+    }
+    case Method::projected_gd: {
+      if (o.bounds) o.bounds->validate(x.size());
+      ProjectedGradientOptions p;
+      p.stop = o.stop;
+      return with_active_bounds(projected_gradient(f, x, constraint_set(o), p, cb));
+    }
+    case Method::spg: {
+      if (o.bounds) o.bounds->validate(x.size());
+      SpgOptions p;
+      p.stop = o.stop;
+      return with_active_bounds(spg(f, x, constraint_set(o), p, cb));
+    }
     case Method::gd: return gd(GradientStep::fixed);
     case Method::gd_armijo: return gd(GradientStep::armijo);
     case Method::gd_bb: return gd(GradientStep::barzilai_borwein);

@@ -55,7 +55,7 @@ TEST(Methods, ParseAndPrintTheCliNames) {
   for (Method m : all_methods()) EXPECT_EQ(parse_method(to_string(m)), m);
   EXPECT_FALSE(parse_method("adam-but-wrong").has_value());
   EXPECT_NE(method_names().find("trust-region"), std::string::npos);
-  EXPECT_EQ(all_methods().size(), 14u);
+  EXPECT_EQ(all_methods().size(), 17u);
 }
 
 // The same claims in float and double, with a tolerance per type.

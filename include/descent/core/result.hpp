@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "descent/core/status.hpp"
 #include "descent/core/types.hpp"
@@ -12,7 +13,8 @@ template <class T>
 struct Result {
   Vector<T> x;                   // final iterate (the best point reached)
   T value = T(0);                // f(x)
-  T gradient_norm = T(0);        // ||grad f(x)||_2
+  T gradient_norm = T(0);        // ||grad f(x)||_2; for the bounded and projected methods
+                                 // the projected gradient ||P(x - g) - x||_inf
   Index iterations = 0;          // accepted iterations
   Index value_evaluations = 0;   // evaluations of f (a value_and_gradient call counts one)
   Index gradient_evaluations = 0;  // evaluations of the gradient
@@ -21,6 +23,9 @@ struct Result {
   Status status = Status::max_iterations;
   std::string message;           // why it stopped, in numbers
   Index diverged_at = -1;        // iteration at which f or g became non-finite, or -1
+  // Bounded methods (lbfgsb, and the projected ones under a box): the
+  // variables that end at their lower and at their upper bound.
+  std::vector<Index> active_lower, active_upper;
 
   bool converged() const { return is_converged(status); }
 

@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "descent/core/any_objective.hpp"
+#include "descent/core/bounds.hpp"
 #include "descent/core/callback.hpp"
+#include "descent/core/projection.hpp"
 #include "descent/core/result.hpp"
 #include "descent/core/stopping.hpp"
 
@@ -21,6 +23,7 @@ enum class Method {
   bfgs, lbfgs,
   newton, newton_cg,
   trust_region, dogleg,
+  lbfgsb, projected_gd, spg,
 };
 
 // "gd", "gd-armijo", ..., "trust-region", "dogleg".
@@ -31,6 +34,10 @@ std::span<const Method> all_methods();
 std::string method_names();
 // Methods that form an n x n matrix (bfgs, newton, dogleg).
 bool needs_dense_matrix(Method m);
+// Methods that honour MinimizeOptions::bounds (lbfgsb, projected-gd, spg).
+bool accepts_bounds(Method m);
+// Methods that honour MinimizeOptions::projection (projected-gd, spg).
+bool accepts_projection(Method m);
 
 // The settings the methods share, plus the few each needs. Defaults as in
 // each method's own options struct.
@@ -39,6 +46,12 @@ struct MinimizeOptions {
   double step_size = 1e-3;        // gd: the fixed step
   Index memory = 10;              // lbfgs: pairs kept
   double initial_radius = 1.0;    // trust-region, dogleg: delta_0
+  // Simple bounds lower <= x <= upper, for lbfgsb, projected-gd and spg;
+  // the other methods refuse them, naming those three.
+  std::optional<Bounds> bounds;
+  // Any convex set with a projection, for projected-gd and spg. Not
+  // together with bounds (put the box in the projection instead).
+  Projection projection;
 };
 
 template <class T>

@@ -60,7 +60,8 @@ class Monitor {
     }
     if (auto s = report(k, x, f, gnorm, alpha, step_norm, c)) return s;
     if (auto s = gradient_test(gnorm)) return s;
-    if (stop_.value_tolerance > 0) {
+    // A non-monotone step (f rose) says nothing about convergence.
+    if (stop_.value_tolerance > 0 && f <= f_prev) {
       const double reduction = double(f_prev - f) / std::max({std::abs(double(f_prev)), std::abs(double(f)), 1.0});
       if (reduction <= stop_.value_tolerance) {
         reason_ = fmt::format("relative reduction of f {:.3g} <= value tolerance {:.3g}", reduction,

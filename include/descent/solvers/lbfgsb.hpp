@@ -1,0 +1,343 @@
+// L-BFGS-B: limited-memory BFGS for simple bounds lower <= x <= upper
+// (Byrd, Lu, Nocedal & Zhu, SIAM J. Sci. Comput. 16(5), 1995, "BLNZ" below),
+// with the subspace step of Morales & Nocedal, ACM TOMS 38(1), 2011.
+//
+// Each iteration, at x with gradient g and the compact quasi-Newton matrix
+// B = theta I - W M W^T (W = [Y, theta S], n x 2k; BLNZ section 3):
+//   1. the generalized Cauchy point x_c: the first local minimizer of the
+//      quadratic model along the projected steepest-descent path
+//      P(x - t g), visiting the breakpoints in order (BLNZ section 4);
+//   2. subspace minimization: the model minimized over the variables free
+//      at x_c (the others held at their bounds), by the Sherman–Morrison–
+//      Woodbury form of the reduced B (BLNZ section 5.1); the minimizer is
+//      projected onto the box, and if that is not a descent direction the
+//      step is truncated at the first bound instead (Morales–Nocedal);
+//   3. a Moré–Thuente line search along d = x_bar - x whose step is capped
+//      where the first bound is met.
+// Stops as scipy.optimize's L-BFGS-B does: the projected gradient
+// ||P(x - g) - x||_inf <= stop.gradient_tolerance (pgtol), or the relative
+// reduction (f_{k-1} - f_k) / max(|f_{k-1}|, |f_k|, 1) <= stop.value_tolerance.
+//
+// The limited-memory matrices live in preallocated n x m and m x m storage
+// (circular by column). The 2k x 2k systems are formed from Gram matrices
+// of S and Y over the free and active variables, kept up to date by
+// adding and removing the few variables that change status between
+// iterations, so a step costs O(m n) arithmetic, not O(m^2 n), and makes
+// no allocation after the first.
+//
+// Glossary: k the pairs held (<= m); age a = 0 is the oldest pair; slot the
+// column that holds a pair; free_[i] = 1 when x_i is free at the Cauchy
+// point; xc the Cauchy point; c = W^T (xc - x); t the path parameter.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "descent/core/bounds.hpp"
+#include "descent/core/callback.hpp"
+#include "descent/core/error.hpp"
+#include "descent/core/memory.hpp"
+#include "descent/core/parallel.hpp"
+#include "descent/core/result.hpp"
+#include "descent/core/stopping.hpp"
+#include "descent/linesearch/strong_wolfe.hpp"
+#include "descent/solvers/detail/evaluator.hpp"
+#include "descent/solvers/detail/monitor.hpp"
+
+namespace descent {
+
+struct LbfgsbOptions {
+  // m, the number of (s, y) pairs kept. Range: >= 1.
+  Index memory = 10;
+  // scipy's defaults: pgtol = 1e-5 on the projected gradient's infinity
+  // norm, ftol = factr * eps = 1e7 * 2.2e-16 on the relative reduction.
+  StopOptions stop = [] {
+    StopOptions s;
+    s.gradient_tolerance = 1e-5;
+    s.value_tolerance = 2.220446049250313e-09;
+    return s;
+  }();
+  // The search of the Fortran code: c1 = 1e-3, c2 = 0.9, interval
+  // tolerance 0.1, at most 20 evaluations.
+  StrongWolfeOptions line_search = [] {
+    StrongWolfeOptions w;
+    w.sufficient_decrease = 1e-3;
+    w.curvature = 0.9;
+    w.interval_tolerance = 0.1;
+    w.max_evaluations = 20;
+    return w;
+  }();
+};
+
+namespace detail {
+
+// The compact limited-memory BFGS matrix B = theta I - W M W^T and the
+// Gram matrices the subspace step needs.
+template <class T>
+class CompactBfgs {
+ public:
+  CompactBfgs(Index n, Index m)
+      : n_(n), m_(m), s_(workspace_matrix<T>(n, m)), y_(workspace_matrix<T>(n, m)),
+        ss_(Matrix<T>::Zero(m, m)), sy_(Matrix<T>::Zero(m, m)), yy_free_(Matrix<T>::Zero(m, m)),
+        sy_free_(Matrix<T>::Zero(m, m)), ss_active_(Matrix<T>::Zero(m, m)), gram_free_(std::size_t(n), 1),
+        d_(m), l_(m, m), t_chol_(m, m), e_chol_(m, m), k21_(m, m), x_(m, m), sc_chol_(m, m), scratch_(2 * m) {
+    changed_.reserve(std::size_t(n));
+  }
+
+  Index count() const { return count_; }
+  T theta() const { return theta_; }
+  void reset() {
+    count_ = 0;
+    theta_ = T(1);
+  }
+
+  // Column of the pair of age a (0 = oldest).
+  Index slot(Index a) const { return (newest_ - (count_ - 1 - a) + m_) % m_; }
+  const T* s(Index a) const { return s_.col(slot(a)).data(); }
+  const T* y(Index a) const { return y_.col(slot(a)).data(); }
+
+  // Stores s = x_new - x_old, y = g_new - g_old unless s.y <= eps * (-s.g_old)
+  // (BLNZ section 6's curvature test, as the Fortran code applies it).
+  // Returns whether the pair was kept; the middle matrix is re-factored.
+  bool update(const T* x_old, const T* x_new, const T* g_old, const T* g_new) {
+    const Index slot_new = (newest_ + 1) % m_;
+    T* sp = s_.col(slot_new).data();
+    T* yp = y_.col(slot_new).data();
+    const auto [sy, sg] = sum2_over<T>(n_, [=](Index j, T& sy_acc, T& sg_acc) {
+      sp[j] = x_new[j] - x_old[j];
+      yp[j] = g_new[j] - g_old[j];
+      sy_acc += sp[j] * yp[j];
+      sg_acc += sp[j] * g_old[j];
+    });
+    if (!(sy > std::numeric_limits<T>::epsilon() * -sg)) return false;
+    newest_ = slot_new;
+    if (count_ < m_) ++count_;
+    gram_row(slot_new);
+    theta_ = yy_new_ / sy;
+    return true;
+  }
+
+  // Builds the factors of the middle matrix M and the small age-ordered
+  // blocks D and L. False when theta S^T S + L D^-1 L^T is not positive
+  // definite (the pairs are nearly dependent): the caller resets.
+  bool factor_middle() {
+    const Index k = count_;
+    for (Index a = 0; a < k; ++a) {
+      d_[a] = sy_(slot(a), slot(a));
+      for (Index b = 0; b < k; ++b) l_(a, b) = a > b ? sy_(slot(a), slot(b)) : T(0);
+    }
+    for (Index a = 0; a < k; ++a)
+      for (Index b = 0; b <= a; ++b) {
+        T v = theta_ * ss_(slot(a), slot(b));
+        for (Index c = 0; c < b; ++c) v += l_(a, c) * l_(b, c) / d_[c];
+        t_chol_(a, b) = v;
+      }
+    return cholesky(t_chol_, k);
+  }
+
+  // out = M v for v of length 2k (Y part first, then the S part).
+  void middle_times(const T* v, T* out) const {
+    const Index k = count_;
+    // p2 = (theta S'S + L D^-1 L')^-1 (v2 + L D^-1 v1); p1 = D^-1 (L' p2 - v1).
+    T* p2 = out + k;
+    for (Index a = 0; a < k; ++a) {
+      T acc = v[k + a];
+      for (Index b = 0; b < a; ++b) acc += l_(a, b) * v[b] / d_[b];
+      p2[a] = acc;
+    }
+    cholesky_solve(t_chol_, k, p2);
+    for (Index a = 0; a < k; ++a) {
+      T acc = -v[a];
+      for (Index b = a + 1; b < k; ++b) acc += l_(b, a) * p2[b];
+      out[a] = acc / d_[a];
+    }
+  }
+
+  // Row i of W = [Y, theta S] in age order.
+  void w_row(Index i, T* w) const {
+    for (Index a = 0; a < count_; ++a) {
+      w[a] = y_(i, slot(a));
+      w[count_ + a] = theta_ * s_(i, slot(a));
+    }
+  }
+
+  // Brings the free/active Gram matrices to the free set `free` (one byte
+  // per variable) by adding and removing the variables that changed, then
+  // factors K = M^-1 - W_F^T W_F / theta. False if a factor is not positive
+  // definite.
+  bool factor_subspace(const std::vector<std::uint8_t>& free) {
+    sync_gram(free);
+    const Index k = count_;
+    // E = D + Y_F'Y_F / theta (= -K11); K21 = L - S_F'Y_F; K22 = theta S_A'S_A.
+    for (Index a = 0; a < k; ++a)
+      for (Index b = 0; b < k; ++b) {
+        e_chol_(a, b) = yy_free_(slot(a), slot(b)) / theta_ + (a == b ? d_[a] : T(0));
+        k21_(a, b) = l_(a, b) - sy_free_(slot(a), slot(b));
+      }
+    if (!cholesky(e_chol_, k)) return false;
+    // X = chol(E)^-1 K21' column by column; Sc = K22 + X'X.
+    for (Index c = 0; c < k; ++c) {
+      for (Index a = 0; a < k; ++a) x_(a, c) = k21_(c, a);
+      forward_solve(e_chol_, k, &x_(0, c), 1);
+    }
+    for (Index a = 0; a < k; ++a)
+      for (Index b = 0; b <= a; ++b) {
+        T v = theta_ * ss_active_(slot(a), slot(b));
+        for (Index c = 0; c < k; ++c) v += x_(c, a) * x_(c, b);
+        sc_chol_(a, b) = v;
+      }
+    return cholesky(sc_chol_, k);
+  }
+
+  // v <- K^-1 v for v of length 2k, after factor_subspace.
+  void subspace_solve(T* v) const {
+    const Index k = count_;
+    T* v1 = v;
+    T* v2 = v + k;
+    T* e_inv_v1 = scratch_.data();
+    // b = Sc^-1 (v2 + K21 E^-1 v1); a = E^-1 (K21' b - v1).
+    for (Index a = 0; a < k; ++a) e_inv_v1[a] = v1[a];
+    cholesky_solve(e_chol_, k, e_inv_v1);
+    for (Index a = 0; a < k; ++a) {
+      T acc = v2[a];
+      for (Index b = 0; b < k; ++b) acc += k21_(a, b) * e_inv_v1[b];
+      v2[a] = acc;
+    }
+    cholesky_solve(sc_chol_, k, v2);
+    for (Index a = 0; a < k; ++a) {
+      T acc = -v1[a];
+      for (Index b = 0; b < k; ++b) acc += k21_(b, a) * v2[b];
+      v1[a] = acc;
+    }
+    cholesky_solve(e_chol_, k, v1);
+  }
+
+ private:
+  // In-place Cholesky of the lower triangle of a(0:k, 0:k).
+  static bool cholesky(Matrix<T>& a, Index k) {
+    for (Index j = 0; j < k; ++j) {
+      T diag = a(j, j);
+      for (Index c = 0; c < j; ++c) diag -= a(j, c) * a(j, c);
+      if (!(diag > T(0)) || !std::isfinite(diag)) return false;
+      a(j, j) = std::sqrt(diag);
+      for (Index i = j + 1; i < k; ++i) {
+        T v = a(i, j);
+        for (Index c = 0; c < j; ++c) v -= a(i, c) * a(j, c);
+        a(i, j) = v / a(j, j);
+      }
+    }
+    return true;
+  }
+  // v <- L^-1 v for the lower factor L in a (stride: element step in v).
+  static void forward_solve(const Matrix<T>& a, Index k, T* v, Index stride) {
+    for (Index i = 0; i < k; ++i) {
+      T acc = v[i * stride];
+      for (Index c = 0; c < i; ++c) acc -= a(i, c) * v[c * stride];
+      v[i * stride] = acc / a(i, i);
+    }
+  }
+  // v <- (L L')^-1 v.
+  static void cholesky_solve(const Matrix<T>& a, Index k, T* v) {
+    forward_solve(a, k, v, 1);
+    for (Index i = k - 1; i >= 0; --i) {
+      T acc = v[i];
+      for (Index c = i + 1; c < k; ++c) acc -= a(c, i) * v[c];
+      v[i] = acc / a(i, i);
+    }
+  }
+
+  // The new pair's row and column in every Gram matrix, in one pass per
+  // held pair: over all variables (S'S, S'Y) and split by the free set the
+  // Grams currently describe (Y_F'Y_F, S_F'Y_F, S_A'S_A).
+  void gram_row(Index slot_new) {
+    const T* sn = s_.col(slot_new).data();
+    const T* yn = y_.col(slot_new).data();
+    const std::uint8_t* fr = gram_free_.data();
+    for (Index a = 0; a < count_; ++a) {
+      const Index sa = slot(a);
+      const T* sp = s_.col(sa).data();
+      const T* yp = y_.col(sa).data();
+      // s's_a, s'y_a, s_a'y, y'y_a; free: y'y_a, s'y_a, s_a'y; active: s's_a.
+      T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      const bool threads = worth_threads(n_);
+#pragma omp parallel for simd schedule(static) reduction(+ : acc[:8]) if (threads)
+      for (Index j = 0; j < n_; ++j) {
+        const T f = T(fr[j]);
+        const T ss = sn[j] * sp[j], sy = sn[j] * yp[j], ys = sp[j] * yn[j], yy = yn[j] * yp[j];
+        acc[0] += ss;
+        acc[1] += sy;
+        acc[2] += ys;
+        acc[3] += yy;
+        acc[4] += f * yy;
+        acc[5] += f * sy;
+        acc[6] += f * ys;
+        acc[7] += (T(1) - f) * ss;
+      }
+      ss_(slot_new, sa) = ss_(sa, slot_new) = acc[0];
+      sy_(slot_new, sa) = acc[1];
+      sy_(sa, slot_new) = acc[2];
+      yy_free_(slot_new, sa) = yy_free_(sa, slot_new) = acc[4];
+      sy_free_(slot_new, sa) = acc[5];
+      sy_free_(sa, slot_new) = acc[6];
+      ss_active_(slot_new, sa) = ss_active_(sa, slot_new) = acc[7];
+      if (sa == slot_new) yy_new_ = acc[3];
+    }
+  }
+
+  // Adds the variables that became free to the free Grams (and removes
+  // them from the active one), and the reverse for those that left.
+  void sync_gram(const std::vector<std::uint8_t>& free) {
+    changed_.clear();
+    for (Index j = 0; j < n_; ++j)
+      if (free[std::size_t(j)] != gram_free_[std::size_t(j)]) changed_.push_back(j);
+    const Index k = count_;
+    for (const Index j : changed_) {
+      const T sign = free[std::size_t(j)] ? T(1) : T(-1);  // entering the free set: +1
+      for (Index a = 0; a < k; ++a) {
+        const Index sa = slot(a);
+        const T sja = s_(j, sa), yja = y_(j, sa);
+        for (Index b = 0; b < k; ++b) {
+          const Index sb = slot(b);
+          yy_free_(sa, sb) += sign * yja * y_(j, sb);
+          sy_free_(sa, sb) += sign * sja * y_(j, sb);
+          ss_active_(sa, sb) -= sign * sja * s_(j, sb);
+        }
+      }
+      gram_free_[std::size_t(j)] = free[std::size_t(j)];
+    }
+  }
+
+  Index n_, m_;
+  Matrix<T> s_, y_;                             // n x m, circular by column
+  Matrix<T> ss_, sy_;                           // by slot: s_a's_b, s_a'y_b over all variables
+  Matrix<T> yy_free_, sy_free_, ss_active_;     // by slot, over the free (active) variables of gram_free_
+  std::vector<std::uint8_t> gram_free_;         // the free set the split Grams describe
+  std::vector<Index> changed_;                  // variables whose status changed (sync_gram)
+  Vector<T> d_;                                 // age order: s_a'y_a
+  Matrix<T> l_;                                 // age order: s_a'y_b for a > b
+  Matrix<T> t_chol_;                            // chol(theta S'S + L D^-1 L')
+  Matrix<T> e_chol_, k21_, x_, sc_chol_;        // the factors of K
+  mutable Vector<T> scratch_;
+  Index newest_ = -1, count_ = 0;
+  T theta_ = T(1), yy_new_ = T(1);  // yy_new_: y'y of the newest pair
+};
+
+}  // namespace detail
+
+template <class T>
+class LbfgsbSolver;
+
+// Minimizes f over the box `bounds` (validated; lower_i = -inf and
+// upper_i = inf allowed), starting from x projected onto it. Returns the
+// Result with gradient_norm = ||P(x - g) - x||_inf and the active bounds.
+template <class F, class X, class T = typename std::decay_t<X>::Scalar>
+Result<T> lbfgsb(F& f, X&& x, const Bounds& bounds, const LbfgsbOptions& o = {}, Callback<T>* callback = nullptr);
+
+}  // namespace descent
+
+#include "descent/solvers/detail/lbfgsb_impl.hpp"
