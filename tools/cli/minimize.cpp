@@ -3,7 +3,7 @@
 //
 //   descent minimize --problem NAME [--dim N] [--x0-scale S] --method M [--method M2 ...]
 //                    [--gtol --rel-gtol --ftol --xtol --max-iter --max-evals --time-limit]
-//                    [--lr --memory --radius] [--json] [--quiet] [--plot FILE.svg]
+//                    [--lr --memory --radius] [--bounds LO,HI | --bounds-file F | --project SPEC] [--json] [--quiet] [--plot FILE.svg]
 //                    [--momentum --beta1 --beta2 --eps --weight-decay --nesterov --hp K=V
 //                     --lookahead K,ALPHA --schedule SPEC --clip-norm --l1]   (steppers)
 //   descent minimize --suite mgh --method M|all [--profile FILE.svg] [--json]
@@ -24,6 +24,7 @@
 #include "ranges.hpp"
 #include "stepper_flags.hpp"
 #include "descent/core/any_objective.hpp"
+#include "descent/data/bounds_file.hpp"
 #include "descent/io/file.hpp"
 #include "descent/io/performance_profile.hpp"
 #include "descent/io/svg.hpp"
@@ -52,6 +53,9 @@ struct Flags {
   std::string schedule;  // learning-rate schedule spec
   Index memory = 10;
   double radius = 1.0;
+  std::string bounds;       // --bounds LO,HI
+  std::string bounds_file;  // --bounds-file FILE
+  std::string project;      // --project SPEC
   bool json = false;
   bool quiet = false;
   std::string plot;
@@ -173,6 +177,47 @@ MinimizeOptions options_from(const Flags& f, const MinimizeOptions& defaults) {
   return o;
 }
 
+// --bounds LO,HI for every variable, or --bounds-file with a pair per line.
+std::optional<Bounds> bounds_from(const Flags& f, Index n) {
+  if (!f.bounds.empty() && !f.bounds_file.empty()) throw usage_error("give --bounds or --bounds-file, not both");
+  if (!f.bounds_file.empty()) {
+    Bounds b = data::read_bounds_file(f.bounds_file, n);
+    return b;
+  }
+  if (f.bounds.empty()) return std::nullopt;
+  const auto comma = f.bounds.find(',');
+  const std::string_view spec = f.bounds;
+  const auto lo = comma == std::string::npos ? std::nullopt : data::parse_bound(spec.substr(0, comma));
+  const auto hi = comma == std::string::npos ? std::nullopt : data::parse_bound(spec.substr(comma + 1));
+  if (!lo || !hi)
+    throw usage_error(fmt::format("--bounds expects LO,HI (numbers, inf or -inf), e.g. 0,1 or -inf,5; got '{}'", f.bounds));
+  if (*lo > *hi || *lo == Bounds::inf || *hi == -Bounds::inf)
+    throw usage_error(fmt::format("--bounds {}: the interval is empty", f.bounds));
+  return Bounds::uniform(n, *lo, *hi);
+}
+
+// Puts the constraints of the flags into the options, refusing those the
+// chosen methods cannot honour before anything runs.
+void constrain(const Flags& f, Index n, const std::vector<Choice>& methods, MinimizeOptions& o) {
+  o.bounds = bounds_from(f, n);
+  if (!f.project.empty()) {
+    if (o.bounds) throw usage_error("give --bounds or --project, not both (a box is --project box:LO,HI)");
+    try {
+      o.projection = Projection::parse(f.project);
+      o.projection.validate(n);
+    } catch (const invalid_argument& e) {
+      throw usage_error(fmt::format("--project: {}", e.what()));
+    }
+  }
+  for (const Choice& c : methods) {
+    if (o.bounds && !(c.solver && accepts_bounds(*c.solver)))
+      throw usage_error(fmt::format("method {} does not take bounds; use lbfgsb, projected-gd or spg", c.name));
+    if (!o.projection.empty() && !(c.solver && accepts_projection(*c.solver)))
+      throw usage_error(fmt::format("method {} does not take --project; use projected-gd or spg{}", c.name,
+                                    o.projection.is_box() ? ", or lbfgsb with --bounds" : ""));
+  }
+}
+
 // Refuses a run whose vectors (and dense matrix, for bfgs, newton, dogleg)
 // cannot fit in this machine's memory, before allocating anything.
 void check_memory(Index n, const Choice& c, Index memory) {
@@ -182,7 +227,7 @@ void check_memory(Index n, const Choice& c, Index memory) {
   require_memory(bytes, 1.0, fmt::format("{} on n = {}", c.name, n));
 }
 
-nlohmann::json to_json(const Problem& p, const Choice& c, const Result<double>& r) {
+nlohmann::json to_json(const Problem& p, const Choice& c, const Result<double>& r, bool constrained = false) {
   nlohmann::json j;
   j["problem"] = std::string(p.name());
   j["method"] = c.name;
@@ -197,9 +242,17 @@ nlohmann::json to_json(const Problem& p, const Choice& c, const Result<double>& 
   j["converged"] = r.converged();
   j["message"] = r.message;
   j["seconds"] = r.seconds;
-  if (auto fstar = p.known_minimum()) j["known_minimum"] = *fstar;
+  if (auto fstar = p.known_minimum(); fstar && !constrained) j["known_minimum"] = *fstar;
   if (r.diverged_at >= 0) j["diverged_at"] = r.diverged_at;
   if (r.x.size() <= 1000) j["x"] = std::vector<double>(r.x.data(), r.x.data() + r.x.size());
+  if (c.solver && accepts_bounds(*c.solver)) {
+    j["active_lower_count"] = r.active_lower.size();
+    j["active_upper_count"] = r.active_upper.size();
+    if (r.x.size() <= 1000) {
+      j["active_lower"] = r.active_lower;
+      j["active_upper"] = r.active_upper;
+    }
+  }
   return j;
 }
 
@@ -219,7 +272,10 @@ void run_problem(const Flags& flags) {
     throw usage_error(fmt::format("--plot draws two-dimensional problems; '{}' has n = {}", flags.problem, n));
   if (!(std::isfinite(flags.x0_scale)))
     throw usage_error(fmt::format("--x0-scale must be finite; got {}", flags.x0_scale));
-  const MinimizeOptions options = options_from(flags, {});
+  MinimizeOptions options = options_from(flags, {});
+  constrain(flags, n, methods, options);
+  // The catalogue's known minima are those of the unconstrained problems.
+  const bool constrained = options.bounds || !options.projection.empty();
 
   auto objective = AnyObjective<double>::reference(*problem);
   nlohmann::json all = nlohmann::json::array();
@@ -240,11 +296,14 @@ void run_problem(const Flags& flags) {
     }
     const Result<double> r = run_choice(m, flags, objective, x, options, &callbacks);
     if (flags.json) {
-      all.push_back(to_json(*problem, m, r));
+      all.push_back(to_json(*problem, m, r, constrained));
     } else {
       fmt::print("{}: {}\n", m.name, r.message);
       fmt::print("  {}\n", r.brief_report());
-      if (auto fstar = problem->known_minimum())
+      if (options.bounds)
+        fmt::print("  active bounds: {} at lower, {} at upper, {} free\n", r.active_lower.size(), r.active_upper.size(),
+                   n - Index(r.active_lower.size() + r.active_upper.size()));
+      if (auto fstar = problem->known_minimum(); fstar && !constrained)
         fmt::print("  known minimum {:.9g}: {}\n", *fstar, solved(*problem, r) ? "reached" : "not reached");
       fmt::print("  {:.6f} s\n", r.seconds);
       if (verbose && methods.size() > 1) fmt::print("\n");
@@ -368,6 +427,11 @@ void add_minimize(CLI::App& app) {
       ->transform(integer_in<Index>(1, 100'000));
   cmd->add_option("--radius", flags->radius, "Initial trust radius")->capture_default_str()
       ->check(number_in(0, infinity, true));
+  cmd->add_option("--bounds", flags->bounds, "Bounds LO,HI on every variable (inf allowed): lbfgsb, projected-gd, spg");
+  cmd->add_option("--bounds-file", flags->bounds_file,
+                  "Bounds per variable: one 'LO HI' pair per line (inf allowed, # comments)");
+  cmd->add_option("--project", flags->project,
+                  "Projected-gd and spg: constrain x to nonneg, box:LO,HI, simplex[:R], l1:R or l2:R");
   cmd->add_flag("--json", flags->json, "Print one JSON object (an array for several methods)");
   cmd->add_flag("--quiet", flags->quiet, "Print only the summary");
   cmd->add_option("--plot", flags->plot, "Write an SVG of the contours and each method's path (n = 2)");
@@ -375,9 +439,11 @@ void add_minimize(CLI::App& app) {
   cmd->callback([flags] {
     if (flags->problem.empty() == flags->suite.empty())
       throw usage_error("give exactly one of --problem NAME or --suite mgh");
-    check_paths({}, {{"--plot", flags->plot}, {"--profile", flags->profile}});
+    check_paths({{"--bounds-file", flags->bounds_file}}, {{"--plot", flags->plot}, {"--profile", flags->profile}});
     if (!flags->suite.empty()) {
       if (!flags->plot.empty()) throw usage_error("--plot is for a single --problem");
+      if (!flags->bounds.empty() || !flags->bounds_file.empty() || !flags->project.empty())
+        throw usage_error("--bounds, --bounds-file and --project are for a single --problem");
       run_suite(*flags);
     } else {
       if (!flags->profile.empty()) throw usage_error("--profile is for --suite");

@@ -87,6 +87,7 @@ Result<T> projected_gradient(F& f, X&& x_io, const Projection& projection, const
           fmt::format("ProjectedGradientOptions::shrink must be in (0, 1); got {}", o.shrink));
   require(o.max_backtracks >= 1, "ProjectedGradientOptions::max_backtracks must be >= 1");
   detail::Monitor<T> monitor("projected-gd", o.stop, callback, n);
+  monitor.set_gradient_label("projected gradient");
   detail::Evaluator<T, F> eval(f);
   auto counts = [&] { return detail::Counts{eval.value_evaluations, eval.gradient_evaluations, 0}; };
 
@@ -146,6 +147,7 @@ Result<T> spg(F& f, X&& x_io, const Projection& projection, const SpgOptions& o 
           "SpgOptions needs 0 < min_spectral_step < max_spectral_step");
   require(o.max_backtracks >= 1, "SpgOptions::max_backtracks must be >= 1");
   detail::Monitor<T> monitor("spg", o.stop, callback, n);
+  monitor.set_gradient_label("projected gradient");
   detail::Evaluator<T, F> eval(f);
   auto counts = [&] { return detail::Counts{eval.value_evaluations, eval.gradient_evaluations, 0}; };
 

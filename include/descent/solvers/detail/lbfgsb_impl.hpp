@@ -30,6 +30,7 @@ class LbfgsbRun {
   }
 
   Result<T> run(VectorRef<T> x_io) {
+    monitor_.set_gradient_label("projected gradient");
     auto counts = [&] { return Counts{eval_.value_evaluations, eval_.gradient_evaluations, 0}; };
     project(x_io, x_);
     T fx = eval_.value_and_gradient(x_, g_);

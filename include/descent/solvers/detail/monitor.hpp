@@ -103,6 +103,9 @@ class Monitor {
   // failure, non-finite trial points, and so on).
   void set_reason(std::string reason) { reason_ = std::move(reason); }
   void set_diverged_at(Index k) { diverged_at_ = k; }
+  // What the gradient norm measures, for messages: "projected gradient"
+  // for the bounded and projected methods.
+  void set_gradient_label(std::string_view label) { gradient_label_ = label; }
 
   Result<T> finish(Status status, const Vector<T>& x, T f, T gnorm, Index iterations, Counts c) {
     Result<T> r;
@@ -126,12 +129,12 @@ class Monitor {
  private:
   std::optional<Status> gradient_test(T gnorm) {
     if (double(gnorm) <= stop_.gradient_tolerance) {
-      reason_ = fmt::format("gradient norm {:.3g} <= tolerance {:.3g}", double(gnorm), stop_.gradient_tolerance);
+      reason_ = fmt::format("{} {:.3g} <= tolerance {:.3g}", gradient_label_, double(gnorm), stop_.gradient_tolerance);
       return Status::converged_gradient;
     }
     if (stop_.relative_gradient_tolerance > 0 &&
         double(gnorm) <= stop_.relative_gradient_tolerance * double(g0_norm_)) {
-      reason_ = fmt::format("gradient norm {:.3g} <= {:.3g} * initial gradient norm {:.3g}", double(gnorm),
+      reason_ = fmt::format("{0} {1:.3g} <= {2:.3g} * initial {0} {3:.3g}", gradient_label_, double(gnorm),
                             stop_.relative_gradient_tolerance, double(g0_norm_));
       return Status::converged_gradient;
     }
@@ -159,6 +162,7 @@ class Monitor {
   T g0_norm_ = T(0);
   std::string reason_;
   Index diverged_at_ = -1;
+  std::string_view gradient_label_ = "gradient norm";
 };
 
 }  // namespace descent::detail

@@ -1,0 +1,102 @@
+// `descent minimize` with bounds and projections: the flags, the bounds
+// file's errors, the refusals, and the active bounds in the report.
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/cli_run.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using descent::testing::run_cli;
+
+class MinimizeBoundsCli : public descent::testing::TempDirTest {
+ protected:
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = path(name);
+    std::ofstream(p) << text;
+    return p;
+  }
+};
+
+TEST_F(MinimizeBoundsCli, BoundsPutRosenbrocksMinimumOnABound) {
+  // x_1 <= 0.5: the minimum is (0.5, 0.25) with f = 0.25, x_1 at its upper bound.
+  for (const char* method : {"lbfgsb", "spg", "projected-gd"}) {
+    auto r = run_cli(std::string("minimize --problem rosenbrock --method ") + method +
+                     " --bounds -inf,0.5 --gtol 1e-7 --max-iter 100000 --json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["status"], "converged_gradient") << method;
+    EXPECT_NEAR(j["f"].get<double>(), 0.25, 1e-9) << method;
+    EXPECT_EQ(j["x"][0].get<double>(), 0.5) << method;
+    EXPECT_EQ(j["active_upper"], nlohmann::json::array({0})) << method;
+    EXPECT_EQ(j["active_lower_count"], 0) << method;
+    EXPECT_FALSE(j.contains("known_minimum")) << "the catalogue's minimum is the unconstrained one";
+  }
+}
+
+TEST_F(MinimizeBoundsCli, ABoundsFileGivesEachVariableItsPair) {
+  const std::string file = write("b.txt", "# lower upper\n2, inf\n\n-inf 0.5\n");
+  auto r = run_cli("minimize --problem rosenbrock --method lbfgsb --bounds-file " + file + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["x"][0].get<double>(), 2.0);
+  EXPECT_EQ(j["x"][1].get<double>(), 0.5);
+  EXPECT_EQ(j["active_lower"], nlohmann::json::array({0}));
+  EXPECT_EQ(j["active_upper"], nlohmann::json::array({1}));
+}
+
+TEST_F(MinimizeBoundsCli, BadBoundsFilesNameTheFileAndLine) {
+  struct Case {
+    const char* text;
+    const char* expected;
+  } cases[] = {
+      {"0 1\nx 2\n", ":2: expected two bounds"},
+      {"0 1\n3 2\n", ":2: the bounds of variable 1 are empty"},
+      {"0 1\n", "found 1 pairs of bounds; the problem has 2 variables"},
+      {"0 1\n0 1\n0 1\n", ":3: more pairs than the problem's 2 variables"},
+      {"0 nan\n0 1\n", ":1: expected two bounds"},
+  };
+  for (const auto& c : cases) {
+    const std::string file = write("bad.txt", c.text);
+    auto r = run_cli("minimize --problem rosenbrock --method lbfgsb --bounds-file " + file);
+    EXPECT_NE(r.status, 0) << c.text;
+    EXPECT_NE(r.out.find(c.expected), std::string::npos) << r.out;
+  }
+  auto r = run_cli("minimize --problem rosenbrock --method lbfgsb --bounds-file " + path("missing.txt"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("missing.txt"), std::string::npos) << r.out;
+}
+
+TEST_F(MinimizeBoundsCli, MethodsThatCannotHonourConstraintsRefuseThem) {
+  auto r = run_cli("minimize --problem rosenbrock --method bfgs --bounds 0,1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("bfgs does not take bounds; use lbfgsb, projected-gd or spg"), std::string::npos) << r.out;
+  r = run_cli("minimize --problem rosenbrock --method adam --bounds 0,1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("adam does not take bounds"), std::string::npos) << r.out;
+  r = run_cli("minimize --problem rosenbrock --method lbfgsb --project simplex");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("use projected-gd or spg"), std::string::npos) << r.out;
+  for (const char* bad : {"--bounds 1,0", "--bounds 0", "--bounds a,b", "--project cube", "--bounds 0,1 --project simplex"}) {
+    r = run_cli(std::string("minimize --problem rosenbrock --method spg ") + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+  }
+  r = run_cli("minimize --suite mgh --method lbfgsb --bounds 0,1");
+  EXPECT_EQ(r.status, 2) << r.out;
+}
+
+TEST_F(MinimizeBoundsCli, SpgOnTheSimplex) {
+  // 0.5 sum i x_i^2 on the simplex: x_i proportional to 1 / i.
+  auto r = run_cli("minimize --problem quadratic --dim 4 --method spg --project simplex --gtol 1e-10 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  const double h = 1.0 + 1.0 / 2 + 1.0 / 3 + 1.0 / 4;
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(j["x"][i].get<double>(), 1.0 / (i + 1) / h, 1e-8);
+}
+
+}  // namespace
