@@ -6,79 +6,16 @@
 // AddressSanitizer replaces the allocator itself: there the test is skipped.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstddef>
 
 #include "descent/nn/objective.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define DESCENT_COUNTS_ALLOCATIONS 0
-#else
-#define DESCENT_COUNTS_ALLOCATIONS 1
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-void note() {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-
-void* malloc(std::size_t n) {
-  note();
-  return __libc_malloc(n);
-}
-void* calloc(std::size_t count, std::size_t n) {
-  note();
-  return __libc_calloc(count, n);
-}
-void* realloc(void* p, std::size_t n) {
-  note();
-  return __libc_realloc(p, n);
-}
-void* memalign(std::size_t alignment, std::size_t n) {
-  note();
-  return __libc_memalign(alignment, n);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t n) {
-  note();
-  return __libc_memalign(alignment, n);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
-  note();
-  *out = __libc_memalign(alignment, n);
-  return *out ? 0 : 12;  // ENOMEM
-}
-}
-#endif
+#include "support/allocation_counter.hpp"
 
 namespace descent::nn {
 namespace {
 
-// Allocations made by `step` on its third call (two calls warm it up).
-template <class F>
-long allocations_of_warm_call(F&& step) {
-#if DESCENT_COUNTS_ALLOCATIONS
-  step();
-  step();
-  allocations = 0;
-  counting = true;
-  step();
-  counting = false;
-  return allocations.load();
-#else
-  (void)step;
-  return 0;
-#endif
-}
+using descent::testing::allocations_of_warm_call;
 
 struct Batch {
   std::vector<float> features, targets;

@@ -264,19 +264,25 @@ class CompactBfgs {
       const T* yp = y_.col(sa).data();
       // s's_a, s'y_a, s_a'y, y'y_a; free: y'y_a, s'y_a, s_a'y; active: s's_a.
       T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      const bool threads = worth_threads(n_);
-#pragma omp parallel for simd schedule(static) reduction(+ : acc[:8]) if (threads)
-      for (Index j = 0; j < n_; ++j) {
+      auto body = [=](Index j, T* a) {
         const T f = T(fr[j]);
         const T ss = sn[j] * sp[j], sy = sn[j] * yp[j], ys = sp[j] * yn[j], yy = yn[j] * yp[j];
-        acc[0] += ss;
-        acc[1] += sy;
-        acc[2] += ys;
-        acc[3] += yy;
-        acc[4] += f * yy;
-        acc[5] += f * sy;
-        acc[6] += f * ys;
-        acc[7] += (T(1) - f) * ss;
+        a[0] += ss;
+        a[1] += sy;
+        a[2] += ys;
+        a[3] += yy;
+        a[4] += f * yy;
+        a[5] += f * sy;
+        a[6] += f * ys;
+        a[7] += (T(1) - f) * ss;
+      };
+      // An OpenMP region, even one thread under if(false), allocates: branch outside it.
+      if (worth_threads(n_)) {
+#pragma omp parallel for simd schedule(static) reduction(+ : acc[:8])
+        for (Index j = 0; j < n_; ++j) body(j, acc);
+      } else {
+#pragma omp simd reduction(+ : acc[:8])
+        for (Index j = 0; j < n_; ++j) body(j, acc);
       }
       ss_(slot_new, sa) = ss_(sa, slot_new) = acc[0];
       sy_(slot_new, sa) = acc[1];

@@ -118,11 +118,13 @@ class LbfgsbRun {
     const T *x = x_.data(), *g = g_.data(), *lo = lo_.data(), *hi = hi_.data();
     T worst = 0;
     const Index n = n_;
-    const bool threads = worth_threads(n);
-#pragma omp parallel for simd schedule(static) reduction(max : worst) if (threads)
-    for (Index i = 0; i < n; ++i) {
-      const T moved = std::min(std::max(x[i] - g[i], lo[i]), hi[i]) - x[i];
-      worst = std::max(worst, std::abs(moved));
+    auto moved = [=](Index i) { return std::abs(std::min(std::max(x[i] - g[i], lo[i]), hi[i]) - x[i]); };
+    if (worth_threads(n)) {  // an OpenMP region allocates even on one thread: branch outside it
+#pragma omp parallel for simd schedule(static) reduction(max : worst)
+      for (Index i = 0; i < n; ++i) worst = std::max(worst, moved(i));
+    } else {
+#pragma omp simd reduction(max : worst)
+      for (Index i = 0; i < n; ++i) worst = std::max(worst, moved(i));
     }
     return worst;
   }
