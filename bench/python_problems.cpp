@@ -18,6 +18,7 @@
 
 #include "descent/problems/problem.hpp"
 #include "descent/solvers/lbfgs.hpp"
+#include "descent/solvers/lbfgsb.hpp"
 
 namespace py = pybind11;
 
@@ -115,6 +116,35 @@ PYBIND11_MODULE(descent_problems, m) {
     return d;
   }, py::arg("problem"), py::arg("m") = 10, py::arg("tol") = 1e-6, py::arg("max_iter") = 10000,
         "descent's L-BFGS from the standard start (||g||_2 <= tol); a dict like Result, x left out");
+  m.def("lbfgsb", [](const Problem& p, const Array& x0, const Array& lower, const Array& upper, Index memory,
+                     double pgtol, double ftol, Index max_iterations) {
+    descent::Vector<double> x = as_vector(p, x0, "x0");
+    descent::Bounds bounds{as_vector(p, lower, "lower"), as_vector(p, upper, "upper")};
+    descent::LbfgsbOptions o;
+    o.memory = memory;
+    o.stop.gradient_tolerance = pgtol;
+    o.stop.value_tolerance = ftol;
+    o.stop.max_iterations = max_iterations;
+    descent::Result<double> r;
+    {
+      py::gil_scoped_release unlocked;
+      r = descent::lbfgsb(p, x, bounds, o);
+    }
+    py::dict d;
+    d["f"] = r.value;
+    d["projected_gradient"] = r.gradient_norm;
+    d["iterations"] = r.iterations;
+    d["value_evaluations"] = r.value_evaluations;
+    d["seconds"] = r.seconds;
+    d["status"] = std::string(descent::to_string(r.status));
+    d["converged"] = r.converged();
+    d["message"] = r.message;
+    d["active"] = r.active_lower.size() + r.active_upper.size();
+    return d;
+  }, py::arg("problem"), py::arg("x0"), py::arg("lower"), py::arg("upper"), py::arg("m") = 10,
+        py::arg("pgtol") = 1e-5, py::arg("ftol") = 2.220446049250313e-09, py::arg("max_iter") = 15000,
+        "descent's L-BFGS-B with scipy's stopping rules (pgtol on ||P(x-g)-x||_inf, ftol on the relative "
+        "reduction); a dict like Result, x left out");
   m.def("mgh_names", &descent::problems::mgh_problem_names, "the 35 Moré–Garbow–Hillstrom names, in the paper's order");
   m.def("names", [] {
     std::vector<std::string> names;
