@@ -2,6 +2,7 @@
 // in the header.
 #include "descent/core/projection.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -128,6 +129,55 @@ Projection Projection::on(Index begin, Index size) const {
   return p;
 }
 
+namespace {
+
+// Whether `name` matches `pattern`, where '*' matches any run of characters.
+bool glob_match(std::string_view pattern, std::string_view name) {
+  std::size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (p < pattern.size() && pattern[p] == name[n]) {
+      ++p;
+      ++n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace
+
+Projection Projection::on_segments(const Layout& layout, std::string_view pattern) const {
+  Projection out;
+  std::string names;
+  for (const Segment& s : layout.segments()) {
+    names += (names.empty() ? "" : ", ") + s.name;
+    if (glob_match(pattern, s.name)) out.also(on(s.offset, s.length));
+  }
+  require(!out.empty(), fmt::format("no parameter segment matches '{}'; the segments are {}", pattern, names));
+  return out;
+}
+
+std::optional<Bounds> Projection::as_bounds(Index n) const {
+  if (!is_box()) return std::nullopt;
+  Bounds b = Bounds::none(n);
+  for (const Piece& p : pieces_) {
+    const Index first = p.first(), last = std::min(p.last(n), n);
+    for (Index i = first; i < last; ++i) {
+      b.lower[i] = p.kind == Kind::box ? p.lower : p.bounds->lower[i - first];
+      b.upper[i] = p.kind == Kind::box ? p.upper : p.bounds->upper[i - first];
+    }
+  }
+  return b;
+}
+
 Projection& Projection::also(const Projection& other) {
   pieces_.insert(pieces_.end(), other.pieces_.begin(), other.pieces_.end());
   return *this;
@@ -172,6 +222,35 @@ void Projection::validate(Index n) const {
     require(ranges[k].first >= ranges[k - 1].second,
             fmt::format("projection pieces overlap: [{}, {}) and [{}, {})", ranges[k - 1].first, ranges[k - 1].second,
                         ranges[k].first, ranges[k].second));
+}
+
+Projection Projection::slice(Index n, Index first, Index last) const {
+  require(0 <= first && first <= last && last <= n,
+          fmt::format("Projection::slice: [{}, {}) is not a slice of {} variables", first, last, n));
+  Projection out;
+  for (const Piece& p : pieces_) {
+    const Index a = std::max(p.first(), first), b = std::min(p.last(n), last);
+    if (a >= b) continue;
+    Piece cut = p;
+    if (p.kind == Kind::box) {
+      cut.begin = a - first;
+      cut.size = b - a;
+    } else if (p.kind == Kind::bounds) {
+      const Index from = a - p.first();
+      cut.bounds = std::make_shared<const Bounds>(
+          Bounds{p.bounds->lower.segment(from, b - a), p.bounds->upper.segment(from, b - a)});
+      cut.begin = a - first;
+      cut.size = b - a;
+    } else {
+      require(a == p.first() && b == p.last(n),
+              fmt::format("a {} projection on [{}, {}) couples its variables and cannot be cut at [{}, {})",
+                          kind_name(p.kind), p.first(), p.last(n), first, last));
+      cut.begin = a - first;
+      cut.size = b - a;
+    }
+    out.pieces_.push_back(std::move(cut));
+  }
+  return out;
 }
 
 std::string Projection::describe() const {

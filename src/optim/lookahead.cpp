@@ -68,6 +68,17 @@ void Lookahead<T>::update(T* x, const T* g, T lr, T) {
 }
 
 template <class T>
+void Lookahead<T>::project(T* x) {
+  // Between syncs x is the inner stepper's, already projected; a sync
+  // averages two points of the set, which rounding may leave by an ulp.
+  if (this->steps_ % options_.k != 0) return;
+  const Index n = this->layout_.size();
+  this->projection().apply(VectorRef<T>(Eigen::Map<Vector<T>>(x, n)));
+  T* slow = slow_.data();
+  descent::detail::for_each_index(n, [=](Index j) { slow[j] = x[j]; });
+}
+
+template <class T>
 void Lookahead<T>::visit_method_state(StateVisitor<T>& v) {
   v.vector("slow", slow_);
   Prefixed<T> inner(v);

@@ -49,6 +49,7 @@ void ScheduleFree<T>::update(T* x, const T* g, T lr, T clip_scale) {
   const double weight = std::pow(t, options_.r) * std::pow(lr_max_, options_.weight_lr_power);
   weight_sum_ += weight;
   const double ckp1 = weight_sum_ > 0 ? weight / weight_sum_ : 0.0;
+  y_weight_on_z_ = 1 - options_.beta1 * (1 - ckp1);
   const T c = T(ckp1), beta = T(options_.beta1);
   const T beta2 = T(options_.beta2), one_minus2 = T(1 - options_.beta2), eps = T(options_.eps);
   const T decay = T(options_.weight_decay);
@@ -76,6 +77,25 @@ void ScheduleFree<T>::update(T* x, const T* g, T lr, T clip_scale) {
       });
     }
   }
+}
+
+template <class T>
+void ScheduleFree<T>::projection_changed() {
+  z_before_ = this->projection().empty() ? Vector<T>() : descent::detail::workspace_vector<T>(z_.size());
+}
+
+// y_{t+1} = (1 - beta) z_{t+1} + beta x_{t+1} with x_{t+1} = (1 - c) x_t +
+// c z_{t+1}: y moves by 1 - beta (1 - c) times any change of z_{t+1}. So
+// projecting z keeps z, the averaged x and y in the (convex) set.
+template <class T>
+void ScheduleFree<T>::project(T* x) {
+  const Index n = z_.size();
+  T* z = z_.data();
+  T* before = z_before_.data();
+  descent::detail::for_each_index(n, [=](Index j) { before[j] = z[j]; });
+  this->projection().apply(VectorRef<T>(z_));
+  const T weight = T(y_weight_on_z_);
+  descent::detail::for_each_index(n, [=](Index j) { x[j] += weight * (z[j] - before[j]); });
 }
 
 template <class T>

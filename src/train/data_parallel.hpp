@@ -81,10 +81,14 @@ class DataParallel {
   // Returns whether it did.
   bool shard_optimizer(optim::Stepper<T>& full) {
     if (comm_.size() == 1) return false;
+    // A simplex or a ball couples variables that may lie on several ranks:
+    // then every rank steps the whole of x.
+    if (!full.projection().is_box()) return false;
     const Index n = objective_.size();
     chunk_ = comm_.my_chunk(n);
     shard_ = full.shard(full.layout().slice(chunk_.first, chunk_.last));
     if (!shard_) return false;
+    shard_->set_projection(full.projection().slice(n, chunk_.first, chunk_.last));
     StateSlices slices(chunk_, n);
     full.visit_state(slices);
     Slicer slicer(slices, /*into_shard=*/true);

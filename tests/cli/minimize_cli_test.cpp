@@ -181,6 +181,17 @@ TEST(BenchCli, StepReportsTheRequiredFields) {
   EXPECT_EQ(run_cli("bench step --optimizer adam --size 100000000000000").status, 2);
 }
 
+TEST(BenchCli, StepWithABoxCountsTheBytesOfTheStepAlone) {
+  auto r = run_cli("bench step --optimizer adam --size 20000 --project box:0,1 --threads 1 --seconds 0.05 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["projection"], "box:0,1");
+  EXPECT_DOUBLE_EQ(j["bytes_per_step"].get<double>(), 20000.0 * 7 * 4);  // the box rides in Adam's pass
+  auto bad = run_cli("bench step --optimizer adam --size 100 --project cube");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--project: unknown projection 'cube'"), std::string::npos) << bad.out;
+}
+
 TEST(BenchCli, ModelReportsTheRequiredFields) {
   for (const char* spec : {"mlp:20-16-4", "cnn:lenet", "logistic:8", "linear:5-2"}) {
     auto r = run_cli(std::string("bench model --model ") + spec +

@@ -118,6 +118,49 @@ TEST_F(TrainCli, TheLogStartsWithTheConfigurationAndSaveWritesSafetensors) {
   EXPECT_EQ(file.shape("0.weight"), (std::vector<std::int64_t>{8, 2}));
 }
 
+TEST_F(TrainCli, ProjectKeepsTheChosenSegmentsInTheirSetsAndIsRecorded) {
+  const auto log = (dir_ / "run.jsonl").string(), weights = (dir_ / "model.safetensors").string();
+  const auto data = blobs(200);
+  for (const std::string optimizer : {"adam", "lbfgsb"}) {
+    const auto r = descent_cli("train --data " + data + " --model mlp:2-8-2 --optimizer " + optimizer +
+                               " --lr 0.05 --epochs 5 --batch-size 16 --max-iter 50 --seed 3 --project '*.weight=box:0,0.5'"
+                               " --project 2.bias=simplex --json --log " + log + " --save " + weights);
+    ASSERT_EQ(r.status, optimizer == "adam" ? 0 : 2) << r.out;
+    if (optimizer != "adam") {  // a simplex is for the steppers, projected-gd and spg
+      EXPECT_NE(r.out.find("projected-gd or spg"), std::string::npos) << r.out;
+      continue;
+    }
+    const auto file = descent::io::SafetensorsFile::read(weights);
+    for (const char* name : {"0.weight", "2.weight"})
+      for (float w : file.floats(name)) EXPECT_TRUE(w >= 0 && w <= 0.5f) << name << " " << w;
+    const auto bias = file.floats("2.bias");
+    double sum = 0;
+    for (float b : bias) {
+      EXPECT_GE(b, 0) << "2.bias";
+      sum += b;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    std::ifstream in(log);
+    std::string first;
+    std::getline(in, first);
+    EXPECT_EQ(nlohmann::json::parse(first)["project"][0], "*.weight=box:0,0.5");
+    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_NE(j["projection"].get<std::string>().find("simplex(1)"), std::string::npos) << j.dump();
+  }
+  // A box goes to L-BFGS-B as bounds.
+  const auto r = descent_cli("train --data " + data + " --model logistic --optimizer lbfgsb --max-iter 50 "
+                             "--project '*.weight=box:-0.1,0.1' --json --save " + weights);
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (double w : descent::io::SafetensorsFile::read(weights).doubles("0.weight")) EXPECT_LE(std::abs(w), 0.1);
+  // A pattern that matches nothing names the segments.
+  const auto none = descent_cli("train --data " + data + " --model mlp:2-8-2 --project '*.gamma=nonneg'");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.out.find("the segments are 0.weight, 0.bias, 2.weight, 2.bias"), std::string::npos) << none.out;
+  const auto overlap = descent_cli("train --data " + data + " --model mlp:2-8-2 --project nonneg --project 0.bias=simplex");
+  EXPECT_EQ(overlap.status, 2);
+  EXPECT_NE(overlap.out.find("overlap"), std::string::npos) << overlap.out;
+}
+
 TEST_F(TrainCli, BinaryCrossEntropyOverKOutputsGetsOneHotLabels) {
   const auto r = descent_cli("train --data " + blobs(200) + " --model mlp:2-8-2 --loss bce --optimizer adam "
                              "--lr 0.02 --epochs 20 --batch-size 16 --seed 2 --json");

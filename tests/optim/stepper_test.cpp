@@ -69,6 +69,21 @@ TEST_P(EveryStepper, MakesNoHeapAllocationInsideStep) {
   EXPECT_EQ(allocations.load(), 0);
 }
 
+TEST_P(EveryStepper, MakesNoHeapAllocationInsideAProjectedStep) {
+  const Layout layout = two_segments();
+  const Index n = layout.size();
+  Vector<double> x = start(n);
+  const Vector<double> g = gradient(n, 1);
+  auto stepper = make_stepper<double>(GetParam(), layout, x);
+  stepper->set_projection(Projection::box(-0.3, 0.3).on(2, 10).also(Projection::simplex().on(12, 8)));
+  stepper->step(x, g, 0.01);  // warm-up: the simplex's sort scratch
+  allocations = 0;
+  counting = true;
+  for (int k = 0; k < 5; ++k) stepper->step(x, g, 0.01);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0);
+}
+
 TEST_P(EveryStepper, ClippingByNormEqualsSteppingOnTheClippedGradient) {
   const Layout layout = two_segments();
   const Index n = layout.size();

@@ -1,6 +1,6 @@
 // descent bench: the speed of descent's kernels on this machine.
 //
-//   descent bench step --optimizer adam --size 10000000 [--threads 2] [--json]
+//   descent bench step --optimizer adam --size 10000000 [--project box:0,1] [--threads 2] [--json]
 //
 // Times one step of the stepper on `size` float parameters (median over many
 // steps after a warm-up) and, in the same process and with the same threads,
@@ -47,6 +47,7 @@ namespace {
 struct BenchFlags {
   std::string optimizer = "adam";
   Index size = 10'000'000;
+  std::string project;  // a Projection spec over all parameters
   int threads = 0;
   double seconds = 2.0;
   bool json = false;
@@ -106,6 +107,13 @@ void run_step_bench(const BenchFlags& f) {
     });
   }
   auto stepper = optim::make_stepper<float>(f.optimizer, bench_layout(f.optimizer, n), x);
+  if (!f.project.empty()) {
+    try {
+      stepper->set_projection(Projection::parse(f.project));
+    } catch (const invalid_argument& e) {
+      throw usage_error(fmt::format("--project: {}", e.what()));
+    }
+  }
   const double step_seconds = median_seconds([&] { stepper->step(x, g, 1e-4f); }, f.seconds);
   const double bytes = stepper->bytes_moved_per_step() * double(n);
   stepper.reset();
@@ -134,6 +142,7 @@ void run_step_bench(const BenchFlags& f) {
   if (f.json) {
     nlohmann::json j;
     j["optimizer"] = f.optimizer;
+    j["projection"] = f.project.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.project);
     j["size"] = n;
     j["threads"] = threads;
     j["seconds_per_step"] = step_seconds;
@@ -146,7 +155,8 @@ void run_step_bench(const BenchFlags& f) {
     fmt::print("{}\n", j.dump(2));
     return;
   }
-  fmt::print("{} on {} float parameters, {} thread{}\n", f.optimizer, n, threads, threads == 1 ? "" : "s");
+  fmt::print("{}{} on {} float parameters, {} thread{}\n", f.optimizer,
+             f.project.empty() ? "" : fmt::format(" projected onto {}", f.project), n, threads, threads == 1 ? "" : "s");
   fmt::print("  step   {:10.4f} ms  {:8.1f} steps/s  {:10.3e} bytes  {:6.1f} GB/s\n", step_seconds * 1e3,
              1 / step_seconds, bytes, gbps);
   fmt::print("  triad  {:10.4f} ms  {:28}  {:6.1f} GB/s\n", triad_seconds * 1e3, "", triad_gbps);
@@ -287,6 +297,9 @@ void add_bench(CLI::App& app) {
       ->capture_default_str();
   step->add_option("--size", flags->size, "Number of float parameters")->capture_default_str()
       ->transform(integer_in<Index>(1, Index(1) << 40));
+  step->add_option("--project", flags->project,
+                   "Project after every step: nonneg, box:LO,HI, simplex[:R], l1:R or l2:R (the bytes counted are "
+                   "the step's own: a box rides in its pass, other sets add passes)");
   step->add_option("--threads", flags->threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
       ->transform(thread_count());
   step->add_option("--seconds", flags->seconds, "Time budget of each measurement")->capture_default_str()

@@ -141,6 +141,7 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"clip_norm", f.stepper.clip_norm},
           {"l1", f.stepper.l1},
           {"l2", f.l2},
+          {"project", f.project},
           {"epochs", f.epochs},
           {"batch_size", f.batch_size},
           {"val_fraction", f.val_fraction},
@@ -250,7 +251,7 @@ nlohmann::json describe_run(const Flags& f, const train::TrainingData& sets, con
 // A full-batch solver on the whole training set.
 template <class T>
 void run_solver(const Flags& f, train::TrainingData& sets, nn::Model<T>& model, Vector<T>& x, Method method,
-                train::JsonlLog& log, const InterruptGuard& interrupt, dist::Communicator* comm,
+                const Projection& projection, train::JsonlLog& log, const InterruptGuard& interrupt, dist::Communicator* comm,
                 nlohmann::json& summary) {
   const bool lead = comm == nullptr || comm->rank() == 0;
   // A distributed solver ignores signals (one rank stopping alone would
@@ -262,6 +263,10 @@ void run_solver(const Flags& f, train::TrainingData& sets, nn::Model<T>& model, 
   options.stop.max_iterations = f.max_iter;
   options.memory = f.memory;
   if (f.time_limit) options.stop.time_limit = *f.time_limit;
+  if (!projection.empty()) {  // train_projection checked that the method takes it
+    if (accepts_projection(method)) options.projection = projection;
+    else options.bounds = projection.as_bounds(x.size());
+  }
   const auto r = train::fit_full_batch(model, x, sets.train, method, options, f.l2, lead ? &report : nullptr, comm);
   summary["status"] = std::string(to_string(r.status));
   summary["message"] = r.message;
@@ -392,18 +397,27 @@ int run(const Flags& f, train::TrainingData& sets, const std::string& spec, int 
   const auto solver = parse_method(f.optimizer);
   nn::Model<T> model = train::build_model<T>(spec, f.loss, sets, classifier(f));
   Vector<T> x = initial_weights(f, model, sets, spec, solver.has_value());
+  // The run starts inside the set (a resumed run's weights are inside already).
+  const Projection projection = train_projection(f, model.layout());
+  projection.apply(x);
   std::unique_ptr<optim::Stepper<T>> stepper;
   optim::Hyperparameters hyperparameters = f.stepper.hyperparameters_map();
-  if (!solver)
+  if (!solver) {
     stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
                                      f.stepper.regularization(), &hyperparameters);
+    stepper->set_projection(projection);
+  }
   train::JsonlLog log = open_log(lead ? f.log : std::string());
   log.write_configuration(configuration(f, threads, model.loss().name(), hyperparameters).dump());
   nlohmann::json summary = describe_run(f, sets, model, spec, threads, comm, lead);
+  if (!projection.empty()) {
+    summary["projection"] = projection.describe();
+    if (!f.json && lead) fmt::print("kept in the set {} after every step\n", fmt::join(f.project, " and "));
+  }
   const InterruptGuard interrupt;
   std::string written;  // the checkpoint an interrupted run wrote
   if (solver) {
-    run_solver(f, sets, model, x, *solver, log, interrupt, comm, summary);
+    run_solver(f, sets, model, x, *solver, projection, log, interrupt, comm, summary);
   } else {
     written = run_stepper(f, sets, model, x, *stepper, log, interrupt, comm, summary);
   }

@@ -1,6 +1,7 @@
 // descent train's flags, and the rules that tie them together.
 #include "train_flags.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -79,6 +80,45 @@ void check_flags(const Flags& f) {
   check_paths(inputs, {{"--log", f.log}, {"--save", f.save}, {"--checkpoint", f.checkpoint}});
 }
 
+Projection train_projection(const Flags& f, const Layout& layout) {
+  Projection projection;
+  for (const std::string& flag : f.project) {
+    const auto equals = flag.find('=');
+    const std::string spec = equals == std::string::npos ? flag : flag.substr(equals + 1);
+    try {
+      const Projection set = Projection::parse(spec);
+      if (equals == std::string::npos) {
+        projection.also(set);
+        continue;
+      }
+      const std::string segments = flag.substr(0, equals);
+      std::size_t start = 0;
+      while (start <= segments.size()) {
+        const auto comma = std::min(segments.find(',', start), segments.size());
+        const std::string pattern = segments.substr(start, comma - start);
+        if (pattern.empty()) throw invalid_argument("an empty segment name before '='");
+        projection.also(set.on_segments(layout, pattern));
+        start = comma + 1;
+      }
+    } catch (const invalid_argument& e) {
+      throw usage_error(fmt::format("--project {}: {}", flag, e.what()));
+    }
+  }
+  try {
+    projection.validate(layout.size());
+  } catch (const invalid_argument& e) {
+    throw usage_error(fmt::format("--project: {}", e.what()));
+  }
+  if (projection.empty()) return projection;
+  if (const auto method = parse_method(f.optimizer)) {
+    const bool ok = accepts_projection(*method) || (accepts_bounds(*method) && projection.is_box());
+    if (!ok)
+      throw usage_error(fmt::format("--project with the full-batch solver {}: use a stepper, projected-gd or spg{}",
+                                    f.optimizer, projection.is_box() ? ", or lbfgsb" : ""));
+  }
+  return projection;
+}
+
 void add_train(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model on a data set and report on held-out data");
@@ -106,6 +146,9 @@ void add_train(CLI::App& app) {
       ->transform(integer_in<Index>(1, Index(1) << 31));
   cmd->add_option("--val-fraction", f->val_fraction, "Hold out this fraction of the training set for validation")
       ->check(number_in(0, 1));
+  cmd->add_option("--project", f->project,
+                  "Keep parameters in a set after every step: [SEGMENTS=]SPEC, SPEC one of nonneg, box:LO,HI, "
+                  "simplex[:R], l1:R, l2:R; SEGMENTS names or '*' patterns, e.g. '*.weight=nonneg' (repeatable)");
   cmd->add_option("--early-stopping", f->early_stopping,
                   "Stop after this many epochs without a better validation loss, restoring the best weights")
       ->transform(integer_in<Index>(0, 1'000'000'000));

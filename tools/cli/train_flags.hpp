@@ -5,9 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "descent/core/projection.hpp"
+#include "descent/core/segments.hpp"
 #include "descent/core/types.hpp"
 #include "stepper_flags.hpp"
 
@@ -19,6 +22,7 @@ struct Flags {
   double lr = 1e-3, l2 = 0, val_fraction = 0, gtol = 1e-6;
   std::optional<double> time_limit;
   StepperFlags stepper;
+  std::vector<std::string> project;  // --project [SEGMENTS=]SPEC, repeatable
   Index epochs = 10, batch_size = 32, early_stopping = 0, max_iter = 1000, memory = 20;
   std::uint64_t seed = 0;
   int threads = 0;
@@ -38,5 +42,13 @@ void check_flags(const Flags& f);
 
 // The run itself (train.cpp): returns the exit status.
 int run_train(const Flags& f);
+
+// The constraint of --project over the model's parameters: each flag is
+// SPEC (every parameter) or SEGMENTS=SPEC, SEGMENTS a comma-separated list
+// of segment names or '*' patterns ("*.weight"). Throws usage_error for a
+// malformed spec, a pattern that matches no segment, overlapping pieces, or
+// a set the optimizer cannot keep (a full-batch solver other than lbfgsb
+// for boxes, projected-gd or spg).
+Projection train_projection(const Flags& f, const Layout& layout);
 
 }  // namespace descent::cli

@@ -26,12 +26,15 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "descent/core/bounds.hpp"
+#include "descent/core/segments.hpp"
 #include "descent/core/types.hpp"
 
 namespace descent {
@@ -108,6 +111,8 @@ class Projection {
 
   // No constraint.
   Projection() = default;
+  // The product of these pieces (check with validate()).
+  explicit Projection(std::vector<Piece> pieces) : pieces_(std::move(pieces)) {}
 
   static Projection box(double lower, double upper);
   static Projection nonnegative() { return box(0.0, Bounds::inf); }
@@ -125,6 +130,12 @@ class Projection {
   // The same set restricted to x[begin, begin + size). Only for a projection
   // of one piece over the whole vector.
   Projection on(Index begin, Index size) const;
+  // The same set on each segment of `layout` whose name matches `pattern`,
+  // one piece per segment: a name, or a pattern where '*' stands for any
+  // run of characters ("*.weight": every layer's weights). Only for a
+  // projection of one piece over the whole vector. Throws
+  // descent::invalid_argument naming the segments when none matches.
+  Projection on_segments(const Layout& layout, std::string_view pattern) const;
   // Adds the pieces of `other` (on variables disjoint from this one's).
   Projection& also(const Projection& other);
 
@@ -139,6 +150,14 @@ class Projection {
   // non-empty.
   void validate(Index n) const;
 
+  // The pieces over x[first, last) of an n-vector, re-based to start at 0:
+  // the projection a stepper over that slice of x applies (a data-parallel
+  // rank's shard). Boxes and per-variable bounds are cut at the slice's
+  // ends; a simplex or ball must lie wholly inside or outside it (it couples
+  // its variables), else descent::invalid_argument. Check is_box() first to
+  // know whether any slicing can succeed.
+  Projection slice(Index n, Index first, Index last) const;
+
   // x <- P(x). Not safe to call on one object from several threads at once
   // (the sort scratch is shared).
   template <class T>
@@ -147,6 +166,10 @@ class Projection {
   void apply(Vector<T>& x) const {
     apply<T>(VectorRef<T>(x));
   }
+
+  // The box as per-variable bounds over n variables (free where no piece
+  // lies), for L-BFGS-B; nullopt unless is_box().
+  std::optional<Bounds> as_bounds(Index n) const;
 
   // One line, e.g. "simplex(1) on [0, 10); box[0, inf) on [10, 15)".
   std::string describe() const;

@@ -10,7 +10,8 @@
 //
 // Clipping and regularization ride inside that pass (Regularization below),
 // and a Layout of segments gives per-segment learning-rate multipliers and
-// decay exemptions, like torch's parameter groups.
+// decay exemptions, like torch's parameter groups. A Projection keeps x in
+// a convex set (set_projection): a box is clamped inside the same pass.
 //
 //   Layout layout = Layout::single(n);
 //   Adam<float> adam(layout, {.beta2 = 0.99}, {.decoupled_weight_decay = 0.01});
@@ -29,7 +30,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "descent/core/projection.hpp"
 #include "descent/core/segments.hpp"
 #include "descent/core/types.hpp"
 
@@ -68,6 +72,14 @@ class StateVisitor {
   virtual void counter(std::string_view name, std::int64_t& c) = 0;
 };
 
+// A box [lower, upper] on the elements [first, last) of one segment,
+// counted from the segment's start (internal; see set_projection).
+template <class T>
+struct BoxRun {
+  Index first, last;
+  T lower, upper;
+};
+
 // The per-segment constants of one pass (internal; see Regularization).
 template <class T>
 struct PassConstants {
@@ -78,6 +90,9 @@ struct PassConstants {
   T keep;          // 1 - lr * decoupled weight decay
   T l1_threshold;  // lr * l1
   bool plain;      // every modifier is off: the fast path
+  // The boxes to clamp x to after the update, in order, disjoint (none: no box).
+  const BoxRun<T>* boxes = nullptr;
+  Index box_count = 0;
 };
 
 template <class T>
@@ -129,6 +144,20 @@ class Stepper {
   // Bytes one step reads and writes, counting each array once per pass.
   virtual double bytes_moved_per_step() const = 0;
 
+  // Keeps x in a convex set: after every step, x <- P(x) (projected
+  // stochastic gradient). The element-wise methods (SGD and its momentum,
+  // AdaGrad, RMSProp, AdaDelta, the Adam family, Lion) clamp to a box inside
+  // their own pass, so a box costs no extra pass over memory; other sets
+  // (simplex, L1 and L2 balls, per-variable bounds) and the other methods
+  // take one pass after the update. Schedule-free methods project their
+  // base sequence z and move y with it, so that y and the averaged iterate
+  // stay in the set; Lookahead constrains its inner stepper and the synced
+  // weights. x itself is not moved by this call: project the start with
+  // p.apply(x). Throws descent::invalid_argument unless p.validate(size())
+  // passes. An empty Projection removes the constraint.
+  void set_projection(Projection p);
+  const Projection& projection() const { return projection_; }
+
   // Steps taken so far.
   std::int64_t steps() const { return steps_; }
   const Layout& layout() const { return layout_; }
@@ -140,17 +169,37 @@ class Stepper {
   virtual void update(T* x, const T* g, T lr, T clip_scale) = 0;
   virtual void visit_method_state(StateVisitor<T>& visitor) = 0;
 
-  // The constants of one segment's pass.
+  // The constants of one segment's pass (with its boxes when fuses_box()).
   PassConstants<T> constants(const Segment& s, T lr, T clip_scale) const;
+
+  // Whether every segment's update goes through elementwise_pass with
+  // constants(): then boxes ride inside the pass. False by default.
+  virtual bool fuses_box() const { return false; }
+  // x <- P(x) for what the pass did not already do (called after update()
+  // when a projection is set). The default applies the remaining pieces.
+  virtual void project(T* x);
+  // Called by set_projection after the new projection is in place.
+  virtual void projection_changed() {}
+
+  // The pieces project() applies: all of them, or those that are no box
+  // when fuses_box().
+  const Projection& remaining_projection() const { return after_; }
 
   Layout layout_;
   Regularization regularization_;
   std::int64_t steps_ = 0;
+
+ private:
+  Projection projection_;
+  Projection after_;
+  std::vector<BoxRun<T>> runs_;                 // the fused boxes, segment by segment
+  std::vector<std::pair<Index, Index>> segment_runs_;  // [begin, end) into runs_ per segment
 };
 
 // Internal: the fused element-wise pass shared by the element-wise methods.
 // kernel(j, x_j, g_j) returns the new x_j, where x_j already carries the
-// decoupled decay and g_j the clipping and L2; the L1 prox is applied after.
+// decoupled decay and g_j the clipping and L2; the L1 prox is applied after,
+// then the clamp to the segment's boxes (PassConstants::boxes).
 // j indexes the segment (0 .. s.length), so state pointers are offset by the
 // caller.
 template <class T, class Kernel>

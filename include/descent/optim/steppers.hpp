@@ -34,6 +34,7 @@ class Sgd final : public Stepper<T> {
   std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
     return std::make_unique<Sgd>(std::move(slice), options_, this->regularization_);
   }
+  bool fuses_box() const override { return true; }
   std::string name() const override;
   double state_bytes_per_parameter() const override;
   double bytes_moved_per_step() const override;
@@ -61,6 +62,7 @@ class Adagrad final : public Stepper<T> {
   std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
     return std::make_unique<Adagrad>(std::move(slice), options_, this->regularization_);
   }
+  bool fuses_box() const override { return true; }
   std::string name() const override { return "adagrad"; }
   double state_bytes_per_parameter() const override { return sizeof(T); }
   double bytes_moved_per_step() const override { return 5.0 * sizeof(T); }
@@ -91,6 +93,7 @@ class Rmsprop final : public Stepper<T> {
   std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
     return std::make_unique<Rmsprop>(std::move(slice), options_, this->regularization_);
   }
+  bool fuses_box() const override { return true; }
   std::string name() const override { return options_.centered ? "rmsprop-centered" : "rmsprop"; }
   double state_bytes_per_parameter() const override;
   double bytes_moved_per_step() const override;
@@ -117,6 +120,7 @@ class Adadelta final : public Stepper<T> {
   std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
     return std::make_unique<Adadelta>(std::move(slice), options_, this->regularization_);
   }
+  bool fuses_box() const override { return true; }
   std::string name() const override { return "adadelta"; }
   double state_bytes_per_parameter() const override { return 2.0 * sizeof(T); }
   double bytes_moved_per_step() const override { return 7.0 * sizeof(T); }
@@ -155,6 +159,7 @@ class Adam final : public Stepper<T> {
   std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
     return std::make_unique<Adam>(std::move(slice), options_, this->regularization_);
   }
+  bool fuses_box() const override { return true; }
   std::string name() const override;
   double state_bytes_per_parameter() const override;
   double bytes_moved_per_step() const override;
@@ -184,6 +189,7 @@ class Lion final : public Stepper<T> {
   std::unique_ptr<Stepper<T>> shard(Layout slice) const override {
     return std::make_unique<Lion>(std::move(slice), options_, this->regularization_);
   }
+  bool fuses_box() const override { return true; }
   std::string name() const override { return "lion"; }
   double state_bytes_per_parameter() const override { return sizeof(T); }
   double bytes_moved_per_step() const override { return 5.0 * sizeof(T); }
@@ -265,9 +271,14 @@ class ScheduleFree final : public Stepper<T> {
  private:
   void update(T* x, const T* g, T lr, T clip_scale) override;
   void visit_method_state(StateVisitor<T>& v) override;
+  // Projects z and moves y by the same change times y's weight on z.
+  void project(T* x) override;
+  void projection_changed() override;
   ScheduleFreeOptions options_;
   Vector<T> z_, v_;
   double weight_sum_ = 0, lr_max_ = 0;
+  double y_weight_on_z_ = 0;  // of the last step: d y / d z_{t+1} = 1 - beta (1 - c)
+  Vector<T> z_before_;        // z before its projection (only with a projection)
 };
 
 // Prodigy (Mishchenko & Defazio 2023), learning-rate free: estimates the
@@ -360,6 +371,10 @@ class Lookahead final : public Stepper<T> {
  private:
   void update(T* x, const T* g, T lr, T clip_scale) override;
   void visit_method_state(StateVisitor<T>& v) override;
+  // The inner stepper projects its own steps; the synced weights are
+  // projected here.
+  void project(T* x) override;
+  void projection_changed() override { inner_->set_projection(this->projection()); }
   std::unique_ptr<Stepper<T>> inner_;
   LookaheadOptions options_;
   Vector<T> slow_;
