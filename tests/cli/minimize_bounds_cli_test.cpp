@@ -76,9 +76,6 @@ TEST_F(MinimizeBoundsCli, MethodsThatCannotHonourConstraintsRefuseThem) {
   auto r = run_cli("minimize --problem rosenbrock --method bfgs --bounds 0,1");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("bfgs does not take bounds; use lbfgsb, projected-gd or spg"), std::string::npos) << r.out;
-  r = run_cli("minimize --problem rosenbrock --method adam --bounds 0,1");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("adam does not take bounds"), std::string::npos) << r.out;
   r = run_cli("minimize --problem rosenbrock --method lbfgsb --project simplex");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("use projected-gd or spg"), std::string::npos) << r.out;
@@ -88,6 +85,26 @@ TEST_F(MinimizeBoundsCli, MethodsThatCannotHonourConstraintsRefuseThem) {
   }
   r = run_cli("minimize --suite mgh --method lbfgsb --bounds 0,1");
   EXPECT_EQ(r.status, 2) << r.out;
+}
+
+TEST_F(MinimizeBoundsCli, SteppersProjectAfterEveryStep) {
+  // Rosenbrock with x <= 0.5: the minimum is (0.5, 0.25), as L-BFGS-B finds.
+  auto r = run_cli("minimize --problem rosenbrock --method adam --lr 0.01 --max-iter 20000 --gtol 0 "
+                   "--bounds -inf,0.5 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  const auto& x = j["x"];
+  EXPECT_LE(x[0].get<double>(), 0.5);
+  EXPECT_NEAR(x[0].get<double>(), 0.5, 1e-3) << r.out;
+  EXPECT_NEAR(x[1].get<double>(), 0.25, 1e-2) << r.out;
+  r = run_cli("minimize --problem quadratic --dim 4 --method sgd --lr 0.1 --max-iter 2000 --gtol 0 --project simplex --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  double sum = 0;
+  for (const auto& xi : j["x"]) sum += xi.get<double>();
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  // 0.5 sum i x_i^2 on the simplex: x_i proportional to 1 / i.
+  EXPECT_NEAR(j["x"][0].get<double>(), 1.0 / (1 + 0.5 + 1.0 / 3 + 0.25), 1e-6) << r.out;
 }
 
 TEST_F(MinimizeBoundsCli, SpgOnTheSimplex) {

@@ -136,8 +136,12 @@ Result<double> run_choice(const Choice& c, const Flags& flags, AnyObjective<doub
   if (c.solver) return minimize<double>(objective, x, *c.solver, options, callback);
   std::unique_ptr<optim::Stepper<double>> stepper;
   const auto hp = flags.stepper.hyperparameters_map();
+  // The constraint as a projection after each step, from a start inside it.
+  const Projection constraint = options.bounds ? Projection::bounds(*options.bounds) : options.projection;
+  constraint.apply(x);
   try {
     stepper = optim::make_stepper<double>(c.name, Layout::single(x.size()), x, hp, flags.stepper.regularization());
+    stepper->set_projection(constraint);
   } catch (const invalid_argument& e) {
     throw usage_error(e.what());
   }
@@ -210,6 +214,7 @@ void constrain(const Flags& f, Index n, const std::vector<Choice>& methods, Mini
     }
   }
   for (const Choice& c : methods) {
+    if (!c.solver) continue;  // a stepper projects after each step (Stepper::set_projection)
     if (o.bounds && !(c.solver && accepts_bounds(*c.solver)))
       throw usage_error(fmt::format("method {} does not take bounds; use lbfgsb, projected-gd or spg", c.name));
     if (!o.projection.empty() && !(c.solver && accepts_projection(*c.solver)))
@@ -427,11 +432,11 @@ void add_minimize(CLI::App& app) {
       ->transform(integer_in<Index>(1, 100'000));
   cmd->add_option("--radius", flags->radius, "Initial trust radius")->capture_default_str()
       ->check(number_in(0, infinity, true));
-  cmd->add_option("--bounds", flags->bounds, "Bounds LO,HI on every variable (inf allowed): lbfgsb, projected-gd, spg");
+  cmd->add_option("--bounds", flags->bounds, "Bounds LO,HI on every variable (inf allowed): lbfgsb, projected-gd, spg and the steppers");
   cmd->add_option("--bounds-file", flags->bounds_file,
                   "Bounds per variable: one 'LO HI' pair per line (inf allowed, # comments)");
   cmd->add_option("--project", flags->project,
-                  "Projected-gd and spg: constrain x to nonneg, box:LO,HI, simplex[:R], l1:R or l2:R");
+                  "Projected-gd, spg and the steppers: constrain x to nonneg, box:LO,HI, simplex[:R], l1:R or l2:R");
   cmd->add_flag("--json", flags->json, "Print one JSON object (an array for several methods)");
   cmd->add_flag("--quiet", flags->quiet, "Print only the summary");
   cmd->add_option("--plot", flags->plot, "Write an SVG of the contours and each method's path (n = 2)");
