@@ -55,4 +55,22 @@ std::unique_ptr<Problem> make_quadratic(Index n);
 // start x_i = 1, minimum 0 at the origin.
 std::unique_ptr<Problem> make_ill_conditioned_quadratic(Index n, double condition);
 
+// Hock and Schittkowski, "Test Examples for Nonlinear Programming Codes",
+// 1981: the problems with only simple bounds (hock_schittkowski.cpp).
+std::unique_ptr<Problem> make_hs1(Index n);    // Rosenbrock, x2 >= -1.5
+std::unique_ptr<Problem> make_hs2(Index n);    // Rosenbrock, x2 >= 1.5
+std::unique_ptr<Problem> make_hs3(Index n);
+std::unique_ptr<Problem> make_hs4(Index n);
+std::unique_ptr<Problem> make_hs5(Index n);
+std::unique_ptr<Problem> make_hs25(Index n);   // Gulf (MGH 11) in a box
+std::unique_ptr<Problem> make_hs38(Index n);   // Wood (MGH 14) in [-10, 10]^4
+std::unique_ptr<Problem> make_hs45(Index n);
+std::unique_ptr<Problem> make_hs110(Index n);
+
+// The MINPACK-2 bound-constrained problems on a k x k grid, n = k^2
+// (minpack2.cpp).
+std::unique_ptr<Problem> make_torsion(Index n);
+std::unique_ptr<Problem> make_journal_bearing(Index n);
+std::unique_ptr<Problem> make_minimal_surface_obstacle(Index n);
+
 }  // namespace descent::problems::detail

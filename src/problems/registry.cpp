@@ -65,6 +65,28 @@ const std::vector<Entry>& entries() {
       {{"quadratic", "0.5 * sum i * x_i^2, start x_i = 1", 10, true, false}, plain<make_quadratic>()},
       {{"ill_conditioned_quadratic", "0.5 * sum a_i x_i^2, a_i log-spaced in [1, condition]", 100, true, false},
        [](Index n, const ProblemOptions& o) { return make_ill_conditioned_quadratic(n, o.condition); }},
+      // Bound-constrained: Hock–Schittkowski (1981), then MINPACK-2 (1992).
+      {{"hs1", "HS 1: Rosenbrock (MGH 1) with x2 >= -1.5; f* = 0", 2, false, false, true}, plain<make_hs1>()},
+      {{"hs2", "HS 2: Rosenbrock (MGH 1) with x2 >= 1.5; f* = 0.0504261879", 2, false, false, true}, plain<make_hs2>()},
+      {{"hs3", "HS 3: x2 + 1e-5 (x2 - x1)^2, x2 >= 0; f* = 0", 2, false, false, true}, plain<make_hs3>()},
+      {{"hs4", "HS 4: (x1 + 1)^3 / 3 + x2, x1 >= 1, x2 >= 0; f* = 8/3", 2, false, false, true}, plain<make_hs4>()},
+      {{"hs5", "HS 5: McCormick in [-1.5, 4] x [-3, 3]; f* = -sqrt(3)/2 - pi/3", 2, false, false, true}, plain<make_hs5>()},
+      {{"hs25", "HS 25: Gulf (MGH 11) in [0.1, 100] x [0, 25.6] x [0, 5]; f* = 0", 3, false, false, true},
+       plain<make_hs25>()},
+      {{"hs38", "HS 38: Wood (MGH 14) in [-10, 10]^4; f* = 0", 4, false, false, true}, plain<make_hs38>()},
+      {{"hs45", "HS 45: 2 - x1 x2 x3 x4 x5 / 120, 0 <= x_i <= i; f* = 1", 5, false, false, true}, plain<make_hs45>()},
+      {{"hs110", "HS 110: logarithms and a product in [2.001, 9.999]^10; f* = -45.77846971", 10, false, false, true},
+       plain<make_hs110>()},
+      {{"torsion", "MINPACK-2 elastic-plastic torsion (DEPT), c = 5, |v| <= distance to the edge; n = k^2", 2500, true,
+        false, true},
+       plain<make_torsion>()},
+      {{"journal_bearing", "MINPACK-2 pressure in a journal bearing (DPJB), ecc = 0.1, b = 10, v >= 0; n = k^2", 2500,
+        true, false, true},
+       plain<make_journal_bearing>()},
+      {{"minimal_surface_obstacle",
+        "MINPACK-2 minimal surface (DMSA), Enneper's boundary, between the planes |v| <= 0.2; n = k^2", 2500, true,
+        false, true},
+       plain<make_minimal_surface_obstacle>()},
   };
   return list;
 }
@@ -93,6 +115,13 @@ std::vector<std::string> mgh_problem_names() {
   std::vector<std::string> names;
   for (const auto& e : entries())
     if (e.info.in_mgh_set) names.push_back(e.info.name);
+  return names;
+}
+
+std::vector<std::string> bounded_problem_names() {
+  std::vector<std::string> names;
+  for (const auto& e : entries())
+    if (e.info.bounded) names.push_back(e.info.name);
   return names;
 }
 

@@ -53,9 +53,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Published{"chebyquad", 10, 6.50395e-3}),
     [](const auto& info) { return std::string(info.param.name) + "_" + std::to_string(info.param.n); });
 
-TEST(Catalogue, HasTheThirtyFiveMghProblemsAndTheQuadratics) {
+TEST(Catalogue, HasTheThirtyFiveMghProblemsTheQuadraticsAndTheBoundedSet) {
   EXPECT_EQ(mgh_problem_names().size(), 35u);
-  EXPECT_EQ(problem_catalog().size(), 37u);
+  EXPECT_EQ(bounded_problem_names().size(), 12u);
+  EXPECT_EQ(problem_catalog().size(), 37u + 12u);
   for (const auto& info : problem_catalog()) {
     auto p = make_problem(info.name);
     EXPECT_EQ(p->name(), info.name);
@@ -64,6 +65,7 @@ TEST(Catalogue, HasTheThirtyFiveMghProblemsAndTheQuadratics) {
     if (info.in_mgh_set) {
       EXPECT_TRUE(p->known_minimum().has_value()) << info.name;
     }
+    EXPECT_EQ(p->bounds().has_value(), info.bounded) << info.name;
   }
 }
 

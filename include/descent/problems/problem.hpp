@@ -1,10 +1,14 @@
-// Test problems with known minima: the Moré–Garbow–Hillstrom set and the
-// quadratics, as run-time objects the CLI, the tests and the benchmarks share.
+// Test problems with known minima: the Moré–Garbow–Hillstrom set, the
+// quadratics, and the bound-constrained set (Hock–Schittkowski's bounded
+// versions of MGH problems and others, and MINPACK-2's elastic-plastic
+// torsion, journal bearing and minimal surface with an obstacle), as run-time
+// objects the CLI, the tests and the benchmarks share.
 //
 // A Problem models the objective concepts of core/objective.hpp in double
 // precision (value_and_gradient, value, hessian, hessian_vector, with the
 // run-time has_hessian / has_hessian_vector queries), and adds its name, its
-// standard starting point and its known minimum value where one is published.
+// standard starting point, its known minimum value where one is published,
+// and, for a bound-constrained problem, its bounds.
 #pragma once
 
 #include <memory>
@@ -14,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "descent/core/bounds.hpp"
 #include "descent/core/types.hpp"
 
 namespace descent::problems {
@@ -28,7 +33,12 @@ class Problem {
   // The standard starting point x0 of the published problem.
   virtual Vector<double> start() const = 0;
   // The minimum value f* where the literature gives one for this dimension.
+  // For a bound-constrained problem, the minimum over its bounds.
   virtual std::optional<double> known_minimum() const { return std::nullopt; }
+  // The simple bounds of a bound-constrained problem; nullopt for an
+  // unconstrained one. The published start may lie outside them (the bounded
+  // solvers project it).
+  virtual std::optional<Bounds> bounds() const { return std::nullopt; }
 
   virtual double value_and_gradient(ConstVectorRef<double> x, VectorRef<double> g) const = 0;
   // f(x) alone. The default evaluates the gradient into scratch space.
@@ -64,12 +74,15 @@ struct ProblemInfo {
   Index default_dimension;    // n when --dim is not given
   bool variable_dimension;    // accepts --dim
   bool in_mgh_set;            // one of the 35 Moré–Garbow–Hillstrom problems
+  bool bounded = false;       // has bounds(): solve it with lbfgsb, projected-gd or spg
 };
 
 // Every problem, the 35 MGH problems first in the paper's order.
 std::span<const ProblemInfo> problem_catalog();
 // The 35 MGH names in the paper's order.
 std::vector<std::string> mgh_problem_names();
+// The bound-constrained problems, the small Hock–Schittkowski ones first.
+std::vector<std::string> bounded_problem_names();
 
 // Builds a problem by name. Throws descent::invalid_argument for an unknown
 // name (listing the known ones), a dimension the problem does not accept
