@@ -116,4 +116,59 @@ TEST_F(MinimizeBoundsCli, SpgOnTheSimplex) {
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(j["x"][i].get<double>(), 1.0 / (i + 1) / h, 1e-8);
 }
 
+TEST_F(MinimizeBoundsCli, ABoundedProblemBringsItsOwnBounds) {
+  // Hock-Schittkowski 45: 2 - x1 x2 x3 x4 x5 / 120 on 0 <= x_i <= i, minimum 1 at the upper bounds.
+  auto r = run_cli("minimize --problem hs45 --method lbfgsb --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["f"].get<double>(), 1.0, 1e-12);
+  EXPECT_EQ(j["known_minimum"].get<double>(), 1.0) << "the known minimum is the bounded problem's";
+  EXPECT_EQ(j["active_upper"], nlohmann::json::array({0, 1, 2, 3, 4}));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(j["x"][i].get<double>(), i + 1.0);
+
+  // A stepper projects onto them too, and reports the active ones: hs3 is
+  // x2 + 1e-5 (x2 - x1)^2 with x2 >= 0.
+  r = run_cli("minimize --problem hs3 --method adam --lr 0.1 --max-iter 500 --gtol 0 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["x"][1].get<double>(), 0.0) << r.out;
+  EXPECT_EQ(j["active_lower"], nlohmann::json::array({1})) << r.out;
+
+  // The flags' bounds replace the problem's, and its known minimum no longer applies.
+  r = run_cli("minimize --problem hs3 --method lbfgsb --bounds 1,2 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["f"].get<double>(), 1.0, 1e-12);
+  EXPECT_FALSE(j.contains("known_minimum"));
+
+  r = run_cli("minimize --problem torsion --dim 400 --method bfgs");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("torsion is bound-constrained and method bfgs does not take bounds; use lbfgsb, "
+                       "projected-gd, spg or a stepper"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(MinimizeBoundsCli, TheBoundedSuiteRunsTheMethodsThatTakeBounds) {
+  auto r = run_cli("minimize --suite bounded --method all --dim 400 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u * 12u) << "lbfgsb, projected-gd and spg on the 12 problems";
+  int spg_solved = 0;
+  for (const auto& row : j) {
+    const std::string method = row["method"];
+    EXPECT_TRUE(method == "lbfgsb" || method == "projected-gd" || method == "spg") << method;
+    if (method == "spg") spg_solved += row["solved"].get<bool>();
+    if (row["problem"] == "torsion" && method == "lbfgsb") {
+      EXPECT_EQ(row["n"], 400);
+      EXPECT_TRUE(row["solved"].get<bool>());
+      EXPECT_GT(row["active_upper_count"].get<int>(), 0);
+    }
+  }
+  EXPECT_EQ(spg_solved, 12);
+  r = run_cli("minimize --suite bounded --method bfgs");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("hs1 is bound-constrained and method bfgs does not take bounds"), std::string::npos) << r.out;
+}
+
 }  // namespace
