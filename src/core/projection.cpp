@@ -39,7 +39,7 @@ double parse_number(std::string_view text, std::string_view spec) {
   if (s == "-inf") return -Bounds::inf;
   double v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  require(ec == std::errc() && end == s.data() + s.size() && !s.empty(),
+  DESCENT_REQUIRE(ec == std::errc() && end == s.data() + s.size() && !s.empty(),
           fmt::format("projection '{}': '{}' is not a number (expected a decimal, inf or -inf)", spec, text));
   return v;
 }
@@ -94,20 +94,20 @@ Projection Projection::parse(std::string_view spec) {
   const std::string_view args = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
   const bool has_args = colon != std::string_view::npos;
   if (name == "nonneg" || name == "nonnegative") {
-    require(!has_args, fmt::format("projection '{}': nonneg takes no argument", spec));
+    DESCENT_REQUIRE(!has_args, fmt::format("projection '{}': nonneg takes no argument", spec));
     return nonnegative();
   }
   if (name == "box") {
     const auto comma = args.find(',');
-    require(has_args && comma != std::string_view::npos,
+    DESCENT_REQUIRE(has_args && comma != std::string_view::npos,
             fmt::format("projection '{}': expected box:LO,HI, e.g. box:0,1 or box:-inf,5", spec));
     const double lo = parse_number(args.substr(0, comma), spec), hi = parse_number(args.substr(comma + 1), spec);
-    require(lo <= hi, fmt::format("projection '{}': the box is empty (LO {} > HI {})", spec, lo, hi));
+    DESCENT_REQUIRE(lo <= hi, fmt::format("projection '{}': the box is empty (LO {} > HI {})", spec, lo, hi));
     return box(lo, hi);
   }
   if (name == "simplex" || name == "l1" || name == "l2") {
     const double r = has_args ? parse_number(args, spec) : 1.0;
-    require(r > 0 && std::isfinite(r), fmt::format("projection '{}': the radius must be > 0 and finite", spec));
+    DESCENT_REQUIRE(r > 0 && std::isfinite(r), fmt::format("projection '{}': the radius must be > 0 and finite", spec));
     if (name == "simplex") return simplex(r);
     if (name == "l1") return l1_ball(r);
     return l2_ball(r);
@@ -119,9 +119,9 @@ Projection Projection::on(Index begin, Index size) const {
   require(pieces_.size() == 1 && pieces_[0].begin == 0 &&
               (pieces_[0].size < 0 || pieces_[0].kind == Kind::bounds),
           "Projection::on applies to a projection of one piece over the whole vector");
-  require(begin >= 0 && size >= 0, fmt::format("Projection::on({}, {}): begin and size must be >= 0", begin, size));
+  DESCENT_REQUIRE(begin >= 0 && size >= 0, fmt::format("Projection::on({}, {}): begin and size must be >= 0", begin, size));
   if (pieces_[0].kind == Kind::bounds)
-    require(pieces_[0].size == size,
+    DESCENT_REQUIRE(pieces_[0].size == size,
             fmt::format("Projection::on: bounds for {} variables placed on {} variables", pieces_[0].size, size));
   Projection p = *this;
   p.pieces_[0].begin = begin;
@@ -161,7 +161,7 @@ Projection Projection::on_segments(const Layout& layout, std::string_view patter
     names += (names.empty() ? "" : ", ") + s.name;
     if (glob_match(pattern, s.name)) out.also(on(s.offset, s.length));
   }
-  require(!out.empty(), fmt::format("no parameter segment matches '{}'; the segments are {}", pattern, names));
+  DESCENT_REQUIRE(!out.empty(), fmt::format("no parameter segment matches '{}'; the segments are {}", pattern, names));
   return out;
 }
 
@@ -194,23 +194,23 @@ void Projection::validate(Index n) const {
   for (std::size_t k = 0; k < pieces_.size(); ++k) {
     const Piece& p = pieces_[k];
     const Index first = p.first(), last = p.last(n);
-    require(first >= 0 && first <= last && last <= n,
+    DESCENT_REQUIRE(first >= 0 && first <= last && last <= n,
             fmt::format("projection piece {} ({}) covers [{}, {}), outside the {} variables", k, kind_name(p.kind),
                         first, last, n));
     switch (p.kind) {
       case Kind::box:
-        require(!std::isnan(p.lower) && !std::isnan(p.upper) && p.lower <= p.upper && p.lower < Bounds::inf &&
+        DESCENT_REQUIRE(!std::isnan(p.lower) && !std::isnan(p.upper) && p.lower <= p.upper && p.lower < Bounds::inf &&
                     p.upper > -Bounds::inf,
                 fmt::format("projection piece {}: the box [{}, {}] is empty", k, p.lower, p.upper));
         break;
       case Kind::bounds:
-        require(p.bounds != nullptr, fmt::format("projection piece {}: bounds are missing", k));
+        DESCENT_REQUIRE(p.bounds != nullptr, fmt::format("projection piece {}: bounds are missing", k));
         p.bounds->validate(last - first);
         break;
       case Kind::simplex:
       case Kind::l1_ball:
       case Kind::l2_ball:
-        require(p.radius > 0 && std::isfinite(p.radius),
+        DESCENT_REQUIRE(p.radius > 0 && std::isfinite(p.radius),
                 fmt::format("projection piece {} ({}): the radius must be > 0 and finite; got {}", k,
                             kind_name(p.kind), p.radius));
         break;
@@ -219,13 +219,13 @@ void Projection::validate(Index n) const {
   }
   std::sort(ranges.begin(), ranges.end());
   for (std::size_t k = 1; k < ranges.size(); ++k)
-    require(ranges[k].first >= ranges[k - 1].second,
+    DESCENT_REQUIRE(ranges[k].first >= ranges[k - 1].second,
             fmt::format("projection pieces overlap: [{}, {}) and [{}, {})", ranges[k - 1].first, ranges[k - 1].second,
                         ranges[k].first, ranges[k].second));
 }
 
 Projection Projection::slice(Index n, Index first, Index last) const {
-  require(0 <= first && first <= last && last <= n,
+  DESCENT_REQUIRE(0 <= first && first <= last && last <= n,
           fmt::format("Projection::slice: [{}, {}) is not a slice of {} variables", first, last, n));
   Projection out;
   for (const Piece& p : pieces_) {
@@ -242,7 +242,7 @@ Projection Projection::slice(Index n, Index first, Index last) const {
       cut.begin = a - first;
       cut.size = b - a;
     } else {
-      require(a == p.first() && b == p.last(n),
+      DESCENT_REQUIRE(a == p.first() && b == p.last(n),
               fmt::format("a {} projection on [{}, {}) couples its variables and cannot be cut at [{}, {})",
                           kind_name(p.kind), p.first(), p.last(n), first, last));
       cut.begin = a - first;

@@ -16,7 +16,7 @@ Layout Layout::single(Index n, std::string name) {
 }
 
 Segment& Layout::add(std::string name, Index length) {
-  require(length >= 0, fmt::format("segment '{}': length must be >= 0; got {}", name, length));
+  DESCENT_REQUIRE(length >= 0, fmt::format("segment '{}': length must be >= 0; got {}", name, length));
   Segment s;
   s.name = std::move(name);
   s.offset = size_;
@@ -27,7 +27,7 @@ Segment& Layout::add(std::string name, Index length) {
 }
 
 Segment& Layout::add(std::string name, Index rows, Index cols) {
-  require(rows >= 1 && cols >= 1,
+  DESCENT_REQUIRE(rows >= 1 && cols >= 1,
           fmt::format("segment '{}': a matrix needs rows >= 1 and cols >= 1; got {} x {}", name, rows, cols));
   Segment& s = add(std::move(name), rows * cols);
   s.rows = rows;
@@ -42,7 +42,7 @@ Segment& Layout::find(const std::string& name) {
 }
 
 Layout Layout::slice(Index first, Index last) const {
-  require(0 <= first && first <= last && last <= size_,
+  DESCENT_REQUIRE(0 <= first && first <= last && last <= size_,
           fmt::format("Layout::slice: [{}, {}) is not inside the layout's {} elements", first, last, size_));
   Layout out;
   for (const Segment& s : segments_) {
@@ -62,19 +62,19 @@ Layout Layout::slice(Index first, Index last) const {
 void Layout::validate() const {
   Index next = 0;
   for (const auto& s : segments_) {
-    require(s.offset == next, fmt::format("segment '{}' starts at {}, expected {} (segments must tile the vector "
+    DESCENT_REQUIRE(s.offset == next, fmt::format("segment '{}' starts at {}, expected {} (segments must tile the vector "
                                           "in order)", s.name, s.offset, next));
-    require(s.length >= 0, fmt::format("segment '{}': length must be >= 0; got {}", s.name, s.length));
-    require(s.rows == 0 ? s.cols == 0 : s.rows * s.cols == s.length,
+    DESCENT_REQUIRE(s.length >= 0, fmt::format("segment '{}': length must be >= 0; got {}", s.name, s.length));
+    DESCENT_REQUIRE(s.rows == 0 ? s.cols == 0 : s.rows * s.cols == s.length,
             fmt::format("segment '{}': shape {} x {} does not hold its {} elements", s.name, s.rows, s.cols,
                         s.length));
-    require(std::isfinite(s.lr_scale) && s.lr_scale >= 0,
+    DESCENT_REQUIRE(std::isfinite(s.lr_scale) && s.lr_scale >= 0,
             fmt::format("segment '{}': lr_scale must be finite and >= 0; got {}", s.name, s.lr_scale));
-    require(std::isfinite(s.decay) && s.decay >= 0,
+    DESCENT_REQUIRE(std::isfinite(s.decay) && s.decay >= 0,
             fmt::format("segment '{}': decay must be finite and >= 0; got {}", s.name, s.decay));
     next += s.length;
   }
-  require(next == size_, fmt::format("segments cover {} elements but the layout has {}", next, size_));
+  DESCENT_REQUIRE(next == size_, fmt::format("segments cover {} elements but the layout has {}", next, size_));
 }
 
 }  // namespace descent

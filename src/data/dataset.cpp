@@ -61,7 +61,7 @@ std::vector<Index> select_rows(const RowSelector& select, Index rows, const std:
   std::vector<Index> kept = select(rows);
   for (std::size_t k = 0; k < kept.size(); ++k) {
     const Index i = kept[k];
-    require(i >= 0 && i < rows && (k == 0 || i > kept[k - 1]),
+    DESCENT_REQUIRE(i >= 0 && i < rows && (k == 0 || i > kept[k - 1]),
             fmt::format("{}: the row selector returned {} at position {}; expected row indices in [0, {}) in "
                         "strictly increasing order{}",
                         source, i, k, rows, k > 0 ? fmt::format(" (the one before is {})", kept[k - 1]) : ""));
@@ -102,13 +102,13 @@ std::vector<Index> shuffled_indices(Index n, Rng& rng) {
 }
 
 void one_hot(Dataset& d, Index classes) {
-  require(classes >= 1, fmt::format("one_hot: {} classes, expected >= 1", classes));
-  require(d.targets == 1, fmt::format("one_hot: {} has {} targets per row; one-hot encoding takes class labels",
+  DESCENT_REQUIRE(classes >= 1, fmt::format("one_hot: {} classes, expected >= 1", classes));
+  DESCENT_REQUIRE(d.targets == 1, fmt::format("one_hot: {} has {} targets per row; one-hot encoding takes class labels",
                                       d.source.empty() ? "the data" : d.source, d.targets));
   std::vector<float> y(static_cast<std::size_t>(d.rows * classes), 0.0f);
   for (Index i = 0; i < d.rows; ++i) {
     const float label = d.y[static_cast<std::size_t>(i)];
-    require(label >= 0 && label < static_cast<float>(classes) && label == std::floor(label),
+    DESCENT_REQUIRE(label >= 0 && label < static_cast<float>(classes) && label == std::floor(label),
             fmt::format("one_hot: row {} of {} has label {}, expected an integer in [0, {})", i,
                         d.source.empty() ? "the data" : d.source, label, classes));
     y[static_cast<std::size_t>(i * classes + static_cast<Index>(label))] = 1.0f;

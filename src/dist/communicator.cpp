@@ -11,7 +11,7 @@
 namespace descent::dist {
 
 Chunk Communicator::chunk(Index n, int rank, int size) {
-  require(size >= 1 && rank >= 0 && rank < size && n >= 0,
+  DESCENT_REQUIRE(size >= 1 && rank >= 0 && rank < size && n >= 0,
           fmt::format("Communicator::chunk: rank {} of {} ranks, {} values", rank, size, n));
   constexpr Index line = 16;
   const auto boundary = [&](int r) {
@@ -85,8 +85,8 @@ bool replicas_identical(Communicator& comm, std::span<const std::byte> values) {
 // ---- Shards -------------------------------------------------------------------------
 
 Shard make_shard(Index total_rows, int rank, int size, std::uint64_t seed) {
-  require(size >= 1 && rank >= 0 && rank < size, fmt::format("make_shard: rank {} of {} ranks", rank, size));
-  require(total_rows >= size,
+  DESCENT_REQUIRE(size >= 1 && rank >= 0 && rank < size, fmt::format("make_shard: rank {} of {} ranks", rank, size));
+  DESCENT_REQUIRE(total_rows >= size,
           fmt::format("make_shard: {} rows cannot be shared out among {} ranks; every rank needs at least one",
                       total_rows, size));
   Rng rng(seed ^ 0x5ca1ab1e0ddba11ULL);  // a stream apart from the trainer's shuffles
@@ -100,7 +100,7 @@ Shard make_shard(Index total_rows, int rank, int size, std::uint64_t seed) {
 }
 
 data::Dataset take_shard(const data::Dataset& all, const Shard& shard) {
-  require(all.rows == shard.total_rows,
+  DESCENT_REQUIRE(all.rows == shard.total_rows,
           fmt::format("take_shard: the shard is of {} rows, the data set has {}", shard.total_rows, all.rows));
   return data::subset(all, shard.rows);
 }

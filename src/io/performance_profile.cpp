@@ -13,7 +13,7 @@
 namespace descent::io {
 
 Eigen::MatrixXd performance_ratios(const Eigen::MatrixXd& costs) {
-  require(costs.rows() >= 1 && costs.cols() >= 1,
+  DESCENT_REQUIRE(costs.rows() >= 1 && costs.cols() >= 1,
           fmt::format("performance_ratios: costs must have at least one problem (row) and one "
                       "solver (column); got {} x {}",
                       costs.rows(), costs.cols()));
@@ -21,7 +21,7 @@ Eigen::MatrixXd performance_ratios(const Eigen::MatrixXd& costs) {
   for (Index p = 0; p < costs.rows(); ++p)
     for (Index s = 0; s < costs.cols(); ++s) {
       const double t = costs(p, s);
-      require(std::isnan(t) || t > 0.0,
+      DESCENT_REQUIRE(std::isnan(t) || t > 0.0,
               fmt::format("performance_ratios: costs({}, {}) must be > 0, or +inf or NaN for a "
                           "failure; got {}",
                           p, s, t));
@@ -42,7 +42,7 @@ Eigen::MatrixXd performance_ratios(const Eigen::MatrixXd& costs) {
 
 PerformanceProfile performance_profile(const Eigen::MatrixXd& costs,
                                        std::vector<std::string> solver_names) {
-  require(static_cast<Index>(solver_names.size()) == costs.cols(),
+  DESCENT_REQUIRE(static_cast<Index>(solver_names.size()) == costs.cols(),
           fmt::format("performance_profile: solver_names has {} names but costs has {} solver "
                       "columns",
                       solver_names.size(), costs.cols()));
@@ -76,12 +76,12 @@ PerformanceProfile performance_profile(const Eigen::MatrixXd& costs,
 
 std::string performance_profile_svg(const PerformanceProfile& profile, const std::string& title,
                                     const std::string& cost_name) {
-  require(!profile.tau.empty() && profile.rho.size() == profile.solvers.size(),
+  DESCENT_REQUIRE(!profile.tau.empty() && profile.rho.size() == profile.solvers.size(),
           fmt::format("performance_profile_svg: profile has {} breakpoints, {} solvers and {} rho "
                       "rows; expected at least one breakpoint and one row per solver",
                       profile.tau.size(), profile.solvers.size(), profile.rho.size()));
   for (std::size_t s = 0; s < profile.rho.size(); ++s)
-    require(profile.rho[s].size() == profile.tau.size(),
+    DESCENT_REQUIRE(profile.rho[s].size() == profile.tau.size(),
             fmt::format("performance_profile_svg: rho[{}] has {} values for {} breakpoints", s,
                         profile.rho[s].size(), profile.tau.size()));
 

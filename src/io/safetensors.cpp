@@ -60,7 +60,7 @@ static_assert(table_follows_enum());
 
 const DTypeInfo& info(DType dtype) {
   const auto k = static_cast<std::size_t>(dtype);
-  require(k < kDTypes.size(), fmt::format("dtype: expected a DType enumerator, found the value {}", k));
+  DESCENT_REQUIRE(k < kDTypes.size(), fmt::format("dtype: expected a DType enumerator, found the value {}", k));
   return kDTypes[k];
 }
 
@@ -476,16 +476,16 @@ void SafetensorsWriter::add_tensor(std::string name, DType dtype, std::span<cons
   require(!name.empty(), "SafetensorsWriter::add: expected a non-empty tensor name, found \"\"");
   require(name != "__metadata__",
           "SafetensorsWriter::add: the tensor name \"__metadata__\" is reserved for the metadata");
-  require(is_utf8(name),
+  DESCENT_REQUIRE(is_utf8(name),
           fmt::format("SafetensorsWriter::add: tensor name {} is not valid UTF-8", show_name(name)));
-  require(!names_.contains(name),
+  DESCENT_REQUIRE(!names_.contains(name),
           fmt::format("SafetensorsWriter::add: a tensor named {} was already added", show_name(name)));
   for (std::size_t k = 0; k < shape.size(); ++k)
-    require(shape[k] >= 0, fmt::format("SafetensorsWriter::add: tensor {}: dimension {} of shape {} is "
+    DESCENT_REQUIRE(shape[k] >= 0, fmt::format("SafetensorsWriter::add: tensor {}: dimension {} of shape {} is "
                                        "negative; dimensions must be >= 0",
                                        show_name(name), k, format_shape(shape)));
   const std::optional<std::int64_t> count = element_count_of(shape, d.size);
-  require(count.has_value(), fmt::format("SafetensorsWriter::add: tensor {}: shape {} of dtype {} is too "
+  DESCENT_REQUIRE(count.has_value(), fmt::format("SafetensorsWriter::add: tensor {}: shape {} of dtype {} is too "
                                          "large to count in bytes",
                                          show_name(name), format_shape(shape), d.name));
   const auto needed = static_cast<std::uint64_t>(*count) * d.size;
@@ -536,9 +536,9 @@ void SafetensorsWriter::add_raw(std::string name, DType dtype, std::span<const s
 }
 
 void SafetensorsWriter::set_metadata(std::string key, std::string value) {
-  require(is_utf8(key),
+  DESCENT_REQUIRE(is_utf8(key),
           fmt::format("SafetensorsWriter::set_metadata: key {} is not valid UTF-8", show_name(key)));
-  require(is_utf8(value),
+  DESCENT_REQUIRE(is_utf8(value),
           fmt::format("SafetensorsWriter::set_metadata: the value of {} is not valid UTF-8", show_name(key)));
   metadata_.insert_or_assign(std::move(key), std::move(value));
 }

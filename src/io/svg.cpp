@@ -277,9 +277,9 @@ void add_occupied(std::vector<Pixel>& occupied, const std::vector<Run>& runs) {
 }
 
 void check_size(int width, int height, const char* type) {
-  require(width >= 200 && width <= 10000,
+  DESCENT_REQUIRE(width >= 200 && width <= 10000,
           fmt::format("{}::width must be in [200, 10000]; got {}", type, width));
-  require(height >= 200 && height <= 10000,
+  DESCENT_REQUIRE(height >= 200 && height <= 10000,
           fmt::format("{}::height must be in [200, 10000]; got {}", type, height));
 }
 
@@ -318,7 +318,7 @@ std::array<double, 2> edge_point(const Lattice& g, double level, Index i0, Index
 std::vector<std::array<double, 4>> contour_segments(const Eigen::MatrixXd& grid_values,
                                                     double level, double x_min, double x_max,
                                                     double y_min, double y_max) {
-  require(grid_values.rows() >= 2 && grid_values.cols() >= 2,
+  DESCENT_REQUIRE(grid_values.rows() >= 2 && grid_values.cols() >= 2,
           fmt::format("contour_segments: grid_values must be at least 2 x 2; got {} x {}",
                       grid_values.rows(), grid_values.cols()));
   std::vector<std::array<double, 4>> segments;
@@ -560,21 +560,21 @@ std::string xml_escape(std::string_view text) {
 // ---------------------------------------------------------------------------
 
 void ContourPlotOptions::validate() const {
-  require(std::isfinite(x_min) && std::isfinite(x_max) && x_min < x_max,
+  DESCENT_REQUIRE(std::isfinite(x_min) && std::isfinite(x_max) && x_min < x_max,
           fmt::format("ContourPlotOptions: need finite x_min < x_max; got x_min = {}, x_max = {}",
                       x_min, x_max));
-  require(std::isfinite(y_min) && std::isfinite(y_max) && y_min < y_max,
+  DESCENT_REQUIRE(std::isfinite(y_min) && std::isfinite(y_max) && y_min < y_max,
           fmt::format("ContourPlotOptions: need finite y_min < y_max; got y_min = {}, y_max = {}",
                       y_min, y_max));
-  require(grid >= 2 && grid <= 2000,
+  DESCENT_REQUIRE(grid >= 2 && grid <= 2000,
           fmt::format("ContourPlotOptions::grid must be in [2, 2000]; got {}", grid));
-  require(levels >= 1 && levels <= 200,
+  DESCENT_REQUIRE(levels >= 1 && levels <= 200,
           fmt::format("ContourPlotOptions::levels must be in [1, 200]; got {}", levels));
   check_size(width, height, "ContourPlotOptions");
 }
 
 ContourPlotOptions fit_box(std::span<const PlotPath> paths, double margin_fraction) {
-  require(margin_fraction >= 0.0 && std::isfinite(margin_fraction),
+  DESCENT_REQUIRE(margin_fraction >= 0.0 && std::isfinite(margin_fraction),
           fmt::format("fit_box: margin_fraction must be finite and >= 0; got {}", margin_fraction));
   constexpr double inf = std::numeric_limits<double>::infinity();
   double x_lo = inf, x_hi = -inf, y_lo = inf, y_hi = -inf;
@@ -777,11 +777,11 @@ std::string contour_plot_svg(const std::function<double(double, double)>& f,
 
 void LineChartOptions::validate() const {
   check_size(width, height, "LineChartOptions");
-  require(log_x_base == 2 || log_x_base == 10,
+  DESCENT_REQUIRE(log_x_base == 2 || log_x_base == 10,
           fmt::format("LineChartOptions::log_x_base must be 2 or 10; got {}", log_x_base));
   auto check_limit = [](const std::optional<double>& v, bool log, const char* field) {
     if (!v) return;
-    require(std::isfinite(*v) && (!log || *v > 0.0),
+    DESCENT_REQUIRE(std::isfinite(*v) && (!log || *v > 0.0),
             fmt::format("LineChartOptions::{} must be finite{}; got {}", field,
                         log ? " and > 0 on a logarithmic axis" : "", *v));
   };
@@ -790,10 +790,10 @@ void LineChartOptions::validate() const {
   check_limit(y_min, log_y, "y_min");
   check_limit(y_max, log_y, "y_max");
   if (x_min && x_max)
-    require(*x_min < *x_max, fmt::format("LineChartOptions: need x_min < x_max; got {} and {}",
+    DESCENT_REQUIRE(*x_min < *x_max, fmt::format("LineChartOptions: need x_min < x_max; got {} and {}",
                                          *x_min, *x_max));
   if (y_min && y_max)
-    require(*y_min < *y_max, fmt::format("LineChartOptions: need y_min < y_max; got {} and {}",
+    DESCENT_REQUIRE(*y_min < *y_max, fmt::format("LineChartOptions: need y_min < y_max; got {} and {}",
                                          *y_min, *y_max));
 }
 
@@ -842,7 +842,7 @@ std::pair<double, double> axis_range(const std::vector<double>& data, bool log,
 std::string line_chart_svg(std::span<const Series> series, const LineChartOptions& options) {
   options.validate();
   for (std::size_t s = 0; s < series.size(); ++s)
-    require(series[s].x.size() == series[s].y.size(),
+    DESCENT_REQUIRE(series[s].x.size() == series[s].y.size(),
             fmt::format("line_chart_svg: series {} ('{}') has {} x values and {} y values", s,
                         series[s].label, series[s].x.size(), series[s].y.size()));
 

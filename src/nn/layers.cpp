@@ -25,7 +25,7 @@ void initialize_bias(std::span<T> b, Index fan_in, const InitOptions& o, Rng& rn
 template <class T>
 Linear<T>::Linear(Index in_features, Index out_features, LinearOptions options)
     : in_(in_features), out_(out_features), options_(options) {
-  require(in_ >= 1 && out_ >= 1, fmt::format("Linear: features {} -> {}, expected >= 1 each", in_, out_));
+  DESCENT_REQUIRE(in_ >= 1 && out_ >= 1, fmt::format("Linear: features {} -> {}, expected >= 1 each", in_, out_));
 }
 
 template <class T>
@@ -61,9 +61,9 @@ std::string Linear<T>::describe() const {
 template <class T>
 Conv2d<T>::Conv2d(Index in_channels, Index out_channels, Index kernel, ConvOptions options)
     : in_(in_channels), out_(out_channels), kernel_(kernel), options_(options) {
-  require(in_ >= 1 && out_ >= 1 && kernel_ >= 1,
+  DESCENT_REQUIRE(in_ >= 1 && out_ >= 1 && kernel_ >= 1,
           fmt::format("Conv2d: channels {} -> {} with kernel {}, expected >= 1 each", in_, out_, kernel_));
-  require(options_.stride >= 1 && options_.padding >= 0,
+  DESCENT_REQUIRE(options_.stride >= 1 && options_.padding >= 0,
           fmt::format("Conv2d: stride {} and padding {}, expected >= 1 and >= 0", options_.stride, options_.padding));
 }
 
@@ -181,7 +181,7 @@ std::string Activation<T>::describe() const {
 
 template <class T>
 Dropout<T>::Dropout(double p) : p_(p) {
-  require(p >= 0 && p < 1, fmt::format("Dropout: p = {}, expected in [0, 1)", p));
+  DESCENT_REQUIRE(p >= 0 && p < 1, fmt::format("Dropout: p = {}, expected in [0, 1)", p));
 }
 
 template <class T>
@@ -200,7 +200,7 @@ std::string Dropout<T>::describe() const {
 template <class T>
 BatchNorm<T>::BatchNorm(int sample_rank, Index channels, autograd::BatchNormOptions options)
     : sample_rank_(sample_rank), channels_(channels), options_(options) {
-  require(channels_ >= 1, fmt::format("BatchNorm: channels = {}, expected >= 1", channels_));
+  DESCENT_REQUIRE(channels_ >= 1, fmt::format("BatchNorm: channels = {}, expected >= 1", channels_));
 }
 
 template <class T>

@@ -18,7 +18,7 @@ Model<T>::Model(std::unique_ptr<Module<T>> root, const Shape& sample, Loss loss)
 
 template <class T>
 void Model<T>::initialize(VectorRef<T> params, std::uint64_t seed) {
-  require(params.size() == num_parameters(), fmt::format("Model::initialize: {} parameters given, the model has {}",
+  DESCENT_REQUIRE(params.size() == num_parameters(), fmt::format("Model::initialize: {} parameters given, the model has {}",
                                                          params.size(), num_parameters()));
   Rng rng(seed);
   root_->initialize(std::span<T>(params.data(), static_cast<std::size_t>(params.size())),

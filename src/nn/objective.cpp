@@ -20,17 +20,17 @@ ModelObjective<T>::ModelObjective(Model<T>& model, const T* features, const T* t
       target_width_(model.loss().target_width(model.output_shape().size())),
       options_(options),
       rng_(options.seed) {
-  require(num_samples >= 1, fmt::format("ModelObjective: {} samples, expected >= 1", num_samples));
+  DESCENT_REQUIRE(num_samples >= 1, fmt::format("ModelObjective: {} samples, expected >= 1", num_samples));
   require(features != nullptr && targets != nullptr, "ModelObjective: features and targets must not be null");
-  require(options.l2 >= 0, fmt::format("ModelObjective: l2 = {}, expected >= 0", options.l2));
-  require(options.chunk_rows >= 1,
+  DESCENT_REQUIRE(options.l2 >= 0, fmt::format("ModelObjective: l2 = {}, expected >= 0", options.l2));
+  DESCENT_REQUIRE(options.chunk_rows >= 1,
           fmt::format("ModelObjective: chunk_rows = {}, expected >= 1", options.chunk_rows));
   if (model.loss().kind == LossKind::cross_entropy) {
     // Labels are stored as numbers: check them once, here.
     const Index classes = model.output_shape().size();
     for (Index i = 0; i < num_samples; ++i) {
       const T v = targets[i];
-      require(v >= 0 && v < static_cast<T>(classes) && v == std::floor(v),
+      DESCENT_REQUIRE(v >= 0 && v < static_cast<T>(classes) && v == std::floor(v),
               fmt::format("ModelObjective: the label of sample {} is {}, expected an integer in [0, {})", i, v,
                           classes));
     }

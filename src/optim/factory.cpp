@@ -40,12 +40,12 @@ class Reader {
   }
   bool flag(const std::string& key, bool fallback) {
     const double v = get(key, fallback ? 1 : 0);
-    require(v == 0 || v == 1, fmt::format("{}: {} is a flag, 0 or 1; got {}", method_, key, v));
+    DESCENT_REQUIRE(v == 0 || v == 1, fmt::format("{}: {} is a flag, 0 or 1; got {}", method_, key, v));
     return v == 1;
   }
   Index count(const std::string& key, Index fallback) {
     const double v = get(key, double(fallback));
-    require(v == std::floor(v) && v >= 0 && v < 1e15,
+    DESCENT_REQUIRE(v == std::floor(v) && v >= 0 && v < 1e15,
             fmt::format("{}: {} must be a whole number >= 0; got {}", method_, key, v));
     return Index(v);
   }
@@ -196,7 +196,7 @@ template <class T>
 std::unique_ptr<Stepper<T>> make_stepper(std::string_view method, const Layout& layout, ConstVectorRef<T> x0,
                                          const Hyperparameters& hyperparameters, const Regularization& regularization,
                                          Hyperparameters* resolved) {
-  require(x0.size() == layout.size(),
+  DESCENT_REQUIRE(x0.size() == layout.size(),
           fmt::format("{}: x0 has {} elements; the layout has {}", method, x0.size(), layout.size()));
   Reader r(method, hyperparameters);
   const bool lookahead = hyperparameters.count("lookahead_k") || hyperparameters.count("lookahead_alpha");

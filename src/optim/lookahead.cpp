@@ -6,8 +6,8 @@
 namespace descent::optim {
 
 void LookaheadOptions::validate() const {
-  require(k >= 1, fmt::format("LookaheadOptions::k must be >= 1; got {}", k));
-  require(std::isfinite(alpha) && alpha > 0 && alpha <= 1,
+  DESCENT_REQUIRE(k >= 1, fmt::format("LookaheadOptions::k must be >= 1; got {}", k));
+  DESCENT_REQUIRE(std::isfinite(alpha) && alpha > 0 && alpha <= 1,
           fmt::format("LookaheadOptions::alpha must be in (0, 1]; got {}", alpha));
 }
 
@@ -34,7 +34,7 @@ Lookahead<T>::Lookahead(std::unique_ptr<Stepper<T>> inner, ConstVectorRef<T> x0,
     : Stepper<T>(inner ? inner->layout() : Layout{}, Regularization{}), inner_(std::move(inner)), options_(options) {
   require(inner_ != nullptr, "lookahead needs a stepper to wrap");
   options_.validate();
-  require(x0.size() == this->layout_.size(),
+  DESCENT_REQUIRE(x0.size() == this->layout_.size(),
           fmt::format("lookahead: x0 has {} elements; the layout has {}", x0.size(), this->layout_.size()));
   slow_ = descent::detail::workspace_vector<T>(x0.size());
   slow_ = x0;

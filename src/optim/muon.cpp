@@ -14,7 +14,7 @@ namespace descent::optim {
 
 void MuonOptions::validate() const {
   detail::check_range(momentum, 0, 1, "MuonOptions::momentum");
-  require(ns_steps >= 1, fmt::format("MuonOptions::ns_steps must be >= 1; got {}", ns_steps));
+  DESCENT_REQUIRE(ns_steps >= 1, fmt::format("MuonOptions::ns_steps must be >= 1; got {}", ns_steps));
   detail::check_range(adam_beta1, 0, 1, "MuonOptions::adam_beta1");
   detail::check_range(adam_beta2, 0, 1, "MuonOptions::adam_beta2");
   detail::check_positive(adam_eps, "MuonOptions::adam_eps");

@@ -14,13 +14,13 @@ namespace descent::optim {
 void ProdigyOptions::validate() const {
   detail::check_range(beta1, 0, 1, "ProdigyOptions::beta1");
   detail::check_range(beta2, 0, 1, "ProdigyOptions::beta2");
-  require(beta3 == -1 || (std::isfinite(beta3) && beta3 >= 0 && beta3 < 1),
+  DESCENT_REQUIRE(beta3 == -1 || (std::isfinite(beta3) && beta3 >= 0 && beta3 < 1),
           fmt::format("ProdigyOptions::beta3 must be in [0, 1) or -1 (sqrt(beta2)); got {}", beta3));
   detail::check_positive(eps, "ProdigyOptions::eps");
   detail::check_non_negative(weight_decay, "ProdigyOptions::weight_decay");
   detail::check_positive(d0, "ProdigyOptions::d0");
   detail::check_positive(d_coef, "ProdigyOptions::d_coef");
-  require(growth_rate >= 1, fmt::format("ProdigyOptions::growth_rate must be >= 1; got {}", growth_rate));
+  DESCENT_REQUIRE(growth_rate >= 1, fmt::format("ProdigyOptions::growth_rate must be >= 1; got {}", growth_rate));
 }
 
 template <class T>
@@ -29,7 +29,7 @@ Prodigy<T>::Prodigy(Layout layout, ConstVectorRef<T> x0, const ProdigyOptions& o
     : Stepper<T>(std::move(layout), regularization), options_(options), d_(options.d0), d_max_(options.d0) {
   options_.validate();
   const Index n = this->layout_.size();
-  require(x0.size() == n, fmt::format("prodigy: x0 has {} elements; the layout has {}", x0.size(), n));
+  DESCENT_REQUIRE(x0.size() == n, fmt::format("prodigy: x0 has {} elements; the layout has {}", x0.size(), n));
   x0_ = descent::detail::workspace_vector<T>(x0.size());
   x0_ = x0;
   s_ = descent::detail::workspace_zeros<T>(n);

@@ -13,10 +13,10 @@ template <class T>
 Result<T> minimize_with_stepper(AnyObjective<T>& f, VectorRef<T> x_io, Stepper<T>& stepper,
                                 const StepperRunOptions& options, Callback<T>* callback) {
   const Index n = x_io.size();
-  require(n == stepper.layout().size(),
+  DESCENT_REQUIRE(n == stepper.layout().size(),
           fmt::format("{}: x has {} elements; the stepper's layout has {}", stepper.name(), n,
                       stepper.layout().size()));
-  require(std::isfinite(options.lr) && options.lr >= 0,
+  DESCENT_REQUIRE(std::isfinite(options.lr) && options.lr >= 0,
           fmt::format("the learning rate must be finite and >= 0; got {}", options.lr));
   detail::Monitor<T> monitor(stepper.name(), options.stop, callback, n);
   Index evaluations = 0;

@@ -19,12 +19,12 @@ namespace {
 constexpr Index max_index = std::numeric_limits<Index>::max();
 
 void require_index_at_least(Index v, Index lo, std::string_view schedule, std::string_view field) {
-  require(v >= lo, fmt::format("{} schedule: {} must be >= {}; got {}", schedule, field, lo, v));
+  DESCENT_REQUIRE(v >= lo, fmt::format("{} schedule: {} must be >= {}; got {}", schedule, field, lo, v));
 }
 
 void require_real(bool in_range, double v, std::string_view schedule, std::string_view field,
                   std::string_view range) {
-  require(std::isfinite(v) && in_range,
+  DESCENT_REQUIRE(std::isfinite(v) && in_range,
           fmt::format("{} schedule: {} must be {}; got {}", schedule, field, range, v));
 }
 
@@ -61,7 +61,7 @@ Schedule Schedule::multistep(std::vector<Index> milestones, double gamma) {
   require(!milestones.empty(), "multistep schedule: milestones must hold at least one step");
   require_index_at_least(milestones.front(), 1, "multistep", "the first milestone");
   for (std::size_t i = 1; i < milestones.size(); ++i) {
-    require(milestones[i] > milestones[i - 1],
+    DESCENT_REQUIRE(milestones[i] > milestones[i - 1],
             fmt::format("multistep schedule: milestones must be strictly increasing; got {} after {}",
                         milestones[i], milestones[i - 1]));
   }
@@ -107,8 +107,8 @@ Schedule Schedule::one_cycle(Index total, double pct_start, double div_factor, d
 }
 
 Schedule Schedule::with_warmup(Index steps, double start_factor) const {
-  require(steps >= 0, fmt::format("warm-up: steps must be >= 0; got {}", steps));
-  require(std::isfinite(start_factor) && start_factor > 0 && start_factor <= 1,
+  DESCENT_REQUIRE(steps >= 0, fmt::format("warm-up: steps must be >= 0; got {}", steps));
+  DESCENT_REQUIRE(std::isfinite(start_factor) && start_factor > 0 && start_factor <= 1,
           fmt::format("warm-up: start_factor must be in (0, 1]; got {}", start_factor));
   require(steps == 0 || !std::holds_alternative<OneCycle>(kind_),
           "warm-up: one-cycle rises from its own start (pct_start) and takes no warm-up");
@@ -217,17 +217,17 @@ std::string Schedule::describe() const {
 // Reduce-on-plateau
 
 void PlateauOptions::validate() const {
-  require(std::isfinite(factor) && factor >= 0 && factor < 1,
+  DESCENT_REQUIRE(std::isfinite(factor) && factor >= 0 && factor < 1,
           fmt::format("PlateauOptions::factor must be in [0, 1); got {}", factor));
-  require(patience >= 0, fmt::format("PlateauOptions::patience must be >= 0; got {}", patience));
-  require(std::isfinite(threshold) && threshold >= 0,
+  DESCENT_REQUIRE(patience >= 0, fmt::format("PlateauOptions::patience must be >= 0; got {}", patience));
+  DESCENT_REQUIRE(std::isfinite(threshold) && threshold >= 0,
           fmt::format("PlateauOptions::threshold must be finite and >= 0; got {}", threshold));
-  require(threshold_mode == ThresholdMode::absolute || threshold < 1,
+  DESCENT_REQUIRE(threshold_mode == ThresholdMode::absolute || threshold < 1,
           fmt::format("PlateauOptions::threshold must be < 1 when relative; got {}", threshold));
-  require(cooldown >= 0, fmt::format("PlateauOptions::cooldown must be >= 0; got {}", cooldown));
-  require(std::isfinite(min_lr) && min_lr >= 0,
+  DESCENT_REQUIRE(cooldown >= 0, fmt::format("PlateauOptions::cooldown must be >= 0; got {}", cooldown));
+  DESCENT_REQUIRE(std::isfinite(min_lr) && min_lr >= 0,
           fmt::format("PlateauOptions::min_lr must be finite and >= 0; got {}", min_lr));
-  require(std::isfinite(eps) && eps >= 0, fmt::format("PlateauOptions::eps must be finite and >= 0; got {}", eps));
+  DESCENT_REQUIRE(std::isfinite(eps) && eps >= 0, fmt::format("PlateauOptions::eps must be finite and >= 0; got {}", eps));
   require(mode == PlateauMode::min || mode == PlateauMode::max, "PlateauOptions::mode must be min or max");
   require(threshold_mode == ThresholdMode::relative || threshold_mode == ThresholdMode::absolute,
           "PlateauOptions::threshold_mode must be relative or absolute");
@@ -235,7 +235,7 @@ void PlateauOptions::validate() const {
 
 ReduceOnPlateau::ReduceOnPlateau(double base_lr, const PlateauOptions& options) : options_(options) {
   options_.validate();
-  require(std::isfinite(base_lr) && base_lr >= 0,
+  DESCENT_REQUIRE(std::isfinite(base_lr) && base_lr >= 0,
           fmt::format("ReduceOnPlateau: base_lr must be finite and >= 0; got {}", base_lr));
   state_.lr = base_lr;
   state_.best = options_.mode == PlateauMode::min ? std::numeric_limits<double>::infinity()
@@ -274,14 +274,14 @@ bool ReduceOnPlateau::report(double metric) {
 }
 
 void ReduceOnPlateau::restore(const State& state) {
-  require(std::isfinite(state.lr) && state.lr >= 0,
+  DESCENT_REQUIRE(std::isfinite(state.lr) && state.lr >= 0,
           fmt::format("ReduceOnPlateau::restore: lr must be finite and >= 0; got {}", state.lr));
   require(!std::isnan(state.best), "ReduceOnPlateau::restore: best must not be NaN");
-  require(state.bad_reports >= 0,
+  DESCENT_REQUIRE(state.bad_reports >= 0,
           fmt::format("ReduceOnPlateau::restore: bad_reports must be >= 0; got {}", state.bad_reports));
-  require(state.cooldown_left >= 0,
+  DESCENT_REQUIRE(state.cooldown_left >= 0,
           fmt::format("ReduceOnPlateau::restore: cooldown_left must be >= 0; got {}", state.cooldown_left));
-  require(state.reports >= 0, fmt::format("ReduceOnPlateau::restore: reports must be >= 0; got {}", state.reports));
+  DESCENT_REQUIRE(state.reports >= 0, fmt::format("ReduceOnPlateau::restore: reports must be >= 0; got {}", state.reports));
   state_ = state;
 }
 

@@ -11,7 +11,7 @@
 namespace descent::optim {
 
 void ScheduleFreeOptions::validate() const {
-  require(std::isfinite(beta1) && beta1 > 0 && beta1 <= 1,
+  DESCENT_REQUIRE(std::isfinite(beta1) && beta1 > 0 && beta1 <= 1,
           fmt::format("ScheduleFreeOptions::beta1 must be in (0, 1]; got {}", beta1));
   detail::check_range(beta2, 0, 1, "ScheduleFreeOptions::beta2");
   detail::check_positive(eps, "ScheduleFreeOptions::eps");
@@ -25,7 +25,7 @@ ScheduleFree<T>::ScheduleFree(Layout layout, ConstVectorRef<T> x0, const Schedul
                               const Regularization& regularization)
     : Stepper<T>(std::move(layout), regularization), options_(options) {
   options_.validate();
-  require(x0.size() == this->layout_.size(),
+  DESCENT_REQUIRE(x0.size() == this->layout_.size(),
           fmt::format("{}: x0 has {} elements; the layout has {}", name(), x0.size(), this->layout_.size()));
   z_ = descent::detail::workspace_vector<T>(x0.size());
   z_ = x0;
@@ -34,7 +34,7 @@ ScheduleFree<T>::ScheduleFree(Layout layout, ConstVectorRef<T> x0, const Schedul
 
 template <class T>
 void ScheduleFree<T>::evaluation_point(ConstVectorRef<T> x, VectorRef<T> out) const {
-  require(x.size() == z_.size() && out.size() == z_.size(),
+  DESCENT_REQUIRE(x.size() == z_.size() && out.size() == z_.size(),
           fmt::format("{}: evaluation_point needs vectors of {} elements", name(), z_.size()));
   const T beta = T(options_.beta1);
   out = (x - (T(1) - beta) * z_) / beta;

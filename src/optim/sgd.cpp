@@ -7,7 +7,7 @@ namespace descent::optim {
 void SgdOptions::validate() const {
   detail::check_range(momentum, 0, 1, "SgdOptions::momentum");
   detail::check_range(dampening, 0, 1, "SgdOptions::dampening", true);
-  require(!nesterov || (momentum > 0 && dampening == 0),
+  DESCENT_REQUIRE(!nesterov || (momentum > 0 && dampening == 0),
           fmt::format("SgdOptions::nesterov needs momentum > 0 and dampening == 0; got momentum {} and dampening {}",
                       momentum, dampening));
 }

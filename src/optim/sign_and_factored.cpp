@@ -49,7 +49,7 @@ void Lion<T>::visit_method_state(StateVisitor<T>& v) {
 
 void AdafactorOptions::validate() const {
   detail::check_range(beta1, 0, 1, "AdafactorOptions::beta1");
-  require(std::isfinite(beta2_decay) && beta2_decay < 0,
+  DESCENT_REQUIRE(std::isfinite(beta2_decay) && beta2_decay < 0,
           fmt::format("AdafactorOptions::beta2_decay must be < 0; got {}", beta2_decay));
   detail::check_positive(eps1, "AdafactorOptions::eps1");
   detail::check_non_negative(eps2, "AdafactorOptions::eps2");

@@ -13,7 +13,7 @@ namespace descent::optim {
 
 void Regularization::validate() const {
   auto check = [](double v, const char* field) {
-    require(std::isfinite(v) && v >= 0, fmt::format("Regularization::{} must be finite and >= 0; got {}", field, v));
+    DESCENT_REQUIRE(std::isfinite(v) && v >= 0, fmt::format("Regularization::{} must be finite and >= 0; got {}", field, v));
   };
   check(clip_norm, "clip_norm");
   check(clip_value, "clip_value");

@@ -1258,25 +1258,25 @@ namespace {
 // The problems defined for every n >= 1.
 template <class P, class... Extra>
 std::unique_ptr<Problem> make_any_size(std::string_view name, Index n, Extra... extra) {
-  require(n >= 1, fmt::format("{} needs a dimension n >= 1; got {}", name, n));
+  DESCENT_REQUIRE(n >= 1, fmt::format("{} needs a dimension n >= 1; got {}", name, n));
   return std::make_unique<P>(n, extra...);
 }
 
 }  // namespace
 
 std::unique_ptr<Problem> make_watson(Index n) {
-  require(n >= 2 && n <= 31, fmt::format("watson accepts 2 <= n <= 31; got {}", n));
+  DESCENT_REQUIRE(n >= 2 && n <= 31, fmt::format("watson accepts 2 <= n <= 31; got {}", n));
   return std::make_unique<Watson>(n);
 }
 
 std::unique_ptr<Problem> make_extended_rosenbrock(Index n) {
-  require(n >= 2 && n % 2 == 0,
+  DESCENT_REQUIRE(n >= 2 && n % 2 == 0,
           fmt::format("extended_rosenbrock needs an even dimension n >= 2; got {}", n));
   return std::make_unique<ExtendedRosenbrock>(n);
 }
 
 std::unique_ptr<Problem> make_extended_powell(Index n) {
-  require(
+  DESCENT_REQUIRE(
       n >= 4 && n % 4 == 0,
       fmt::format("extended_powell needs a dimension that is a positive multiple of 4; got {}", n));
   return std::make_unique<ExtendedPowell>(n);
@@ -1287,7 +1287,7 @@ std::unique_ptr<Problem> make_penalty1(Index n) {
 }
 
 std::unique_ptr<Problem> make_penalty2(Index n) {
-  require(n >= 1 && n <= Penalty2::kMaxN,
+  DESCENT_REQUIRE(n >= 1 && n <= Penalty2::kMaxN,
           fmt::format("penalty2 accepts 1 <= n <= {} (beyond, its constants exp(i/10) make f "
                       "overflow a double); got {}",
                       Penalty2::kMaxN, n));
@@ -1335,7 +1335,7 @@ std::unique_ptr<Problem> make_linear_rank1_zero(Index n) {
 }
 
 std::unique_ptr<Problem> make_chebyquad(Index n) {
-  require(n >= 1 && n <= Problem::kMaxDenseDimension,
+  DESCENT_REQUIRE(n >= 1 && n <= Problem::kMaxDenseDimension,
           fmt::format("chebyquad is dense (n residuals, each of every variable) and accepts "
                       "1 <= n <= {}; got {}",
                       Problem::kMaxDenseDimension, n));

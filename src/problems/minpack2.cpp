@@ -39,7 +39,7 @@ Index grid_side(std::string_view name, Index n) {
   Index k = Index(std::llround(std::sqrt(double(n))));
   while (k * k > n) --k;
   while ((k + 1) * (k + 1) <= n) ++k;
-  require(k >= 1 && k * k == n,
+  DESCENT_REQUIRE(k >= 1 && k * k == n,
           fmt::format("{} is a k x k grid and needs n = k^2; got {} (the nearest are {} and {})", name, n, k * k,
                       (k + 1) * (k + 1)));
   return k;

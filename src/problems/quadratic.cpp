@@ -57,14 +57,14 @@ class DiagonalQuadratic final : public Problem {
 }  // namespace
 
 std::unique_ptr<Problem> make_quadratic(Index n) {
-  require(n >= 1, fmt::format("quadratic needs a dimension n >= 1; got {}", n));
+  DESCENT_REQUIRE(n >= 1, fmt::format("quadratic needs a dimension n >= 1; got {}", n));
   return std::make_unique<DiagonalQuadratic>("quadratic",
                                              Vector<double>::LinSpaced(n, 1.0, double(n)));
 }
 
 std::unique_ptr<Problem> make_ill_conditioned_quadratic(Index n, double condition) {
-  require(n >= 1, fmt::format("ill_conditioned_quadratic needs a dimension n >= 1; got {}", n));
-  require(
+  DESCENT_REQUIRE(n >= 1, fmt::format("ill_conditioned_quadratic needs a dimension n >= 1; got {}", n));
+  DESCENT_REQUIRE(
       condition >= 1 && std::isfinite(condition),
       fmt::format("ill_conditioned_quadratic needs a finite condition >= 1; got {}", condition));
   Vector<double> a(n);

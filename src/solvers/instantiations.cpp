@@ -84,9 +84,9 @@ namespace {
 
 // Refuses constraints the method cannot honour, naming those that can.
 void check_constraints(Method method, const MinimizeOptions& o) {
-  require(!o.bounds || accepts_bounds(method),
+  DESCENT_REQUIRE(!o.bounds || accepts_bounds(method),
           fmt::format("method {} does not take bounds; use lbfgsb, projected-gd or spg", to_string(method)));
-  require(o.projection.empty() || accepts_projection(method),
+  DESCENT_REQUIRE(o.projection.empty() || accepts_projection(method),
           fmt::format("method {} does not take a projection; use projected-gd or spg{}", to_string(method),
                       o.projection.is_box() ? " (or lbfgsb with bounds)" : ""));
   require(!o.bounds || o.projection.empty(),

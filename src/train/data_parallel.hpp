@@ -228,7 +228,7 @@ class DataParallel {
   struct StateSlices final : optim::StateVisitor<T> {
     StateSlices(Chunk chunk, Index n) : chunk(chunk), n(n) {}
     void vector(std::string_view name, Vector<T>& v) override {
-      require(v.size() == n, fmt::format("optimizer sharding: the state vector '{}' has {} values, x has {}", name,
+      DESCENT_REQUIRE(v.size() == n, fmt::format("optimizer sharding: the state vector '{}' has {} values, x has {}", name,
                                          v.size(), n));
       vectors.push_back(&v);
     }
@@ -247,7 +247,7 @@ class DataParallel {
   struct Slicer final : optim::StateVisitor<T> {
     Slicer(StateSlices& whole, bool into_shard) : whole(whole), into_shard(into_shard) {}
     void vector(std::string_view name, Vector<T>& v) override {
-      require(next_vector < whole.vectors.size() && v.size() == whole.chunk.size(),
+      DESCENT_REQUIRE(next_vector < whole.vectors.size() && v.size() == whole.chunk.size(),
               fmt::format("optimizer sharding: the shard's state vector '{}' does not match the whole state", name));
       auto slice = whole.vectors[next_vector++]->segment(whole.chunk.first, whole.chunk.size());
       if (into_shard) v = slice; else slice = v;

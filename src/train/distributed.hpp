@@ -34,7 +34,7 @@ struct DistributedRun {
 inline DistributedRun distributed_run(const TrainOptions& o, const data::Dataset& training) {
   DistributedRun d;
   d.rows_per_epoch = training.rows;
-  require(o.sync_every >= 0, fmt::format("sync_every = {}, expected >= 0", o.sync_every));
+  DESCENT_REQUIRE(o.sync_every >= 0, fmt::format("sync_every = {}, expected >= 0", o.sync_every));
   require((o.communicator == nullptr) == (o.shard == nullptr),
           "a data-parallel run needs both a communicator and the rank's shard (TrainOptions::communicator, shard)");
   if (!o.communicator) {
@@ -42,15 +42,15 @@ inline DistributedRun distributed_run(const TrainOptions& o, const data::Dataset
     return d;
   }
   const dist::Shard& shard = *o.shard;
-  require(static_cast<Index>(shard.rows.size()) == training.rows,
+  DESCENT_REQUIRE(static_cast<Index>(shard.rows.size()) == training.rows,
           fmt::format("the training set given has {} rows, this rank's shard {}", training.rows, shard.rows.size()));
   for (const Index r : shard.rows)
-    require(r >= 0 && r < shard.total_rows, fmt::format("the shard holds row {} of {}", r, shard.total_rows));
+    DESCENT_REQUIRE(r >= 0 && r < shard.total_rows, fmt::format("the shard holds row {} of {}", r, shard.total_rows));
   d.on = true;
   d.sync_every = o.sync_every;
   d.rows_per_epoch = shard.total_rows;
   if (o.sync_every > 0) {
-    require(o.checkpoint_every % o.sync_every == 0,
+    DESCENT_REQUIRE(o.checkpoint_every % o.sync_every == 0,
             fmt::format("local SGD checkpoints where the ranks' weights are averaged: checkpoint_every = {} must be "
                         "a multiple of sync_every = {}",
                         o.checkpoint_every, o.sync_every));

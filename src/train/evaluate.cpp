@@ -16,9 +16,9 @@ using detail::Table;
 template <class T>
 Evaluation evaluate(nn::Model<T>& model, const Vector<T>& x, const data::Dataset& d, Index chunk_rows) {
   require_fits(model, d, "evaluation");
-  require(x.size() == model.num_parameters(),
+  DESCENT_REQUIRE(x.size() == model.num_parameters(),
           fmt::format("evaluate: {} parameters given, the model has {}", x.size(), model.num_parameters()));
-  require(chunk_rows >= 1, fmt::format("evaluate: chunk_rows = {}, expected >= 1", chunk_rows));
+  DESCENT_REQUIRE(chunk_rows >= 1, fmt::format("evaluate: chunk_rows = {}, expected >= 1", chunk_rows));
   const Table<T> table(d);
   const Index out = model.output_shape().size(), width = d.targets;
   const nn::LossKind kind = model.loss().kind;
@@ -47,7 +47,7 @@ Evaluation evaluate(nn::Model<T>& model, const Vector<T>& x, const data::Dataset
     if (kind == nn::LossKind::cross_entropy)
       for (Index i = 0; i < count; ++i) {
         const T v = targets[i];
-        require(v >= 0 && v < static_cast<T>(out) && v == std::floor(v),
+        DESCENT_REQUIRE(v >= 0 && v < static_cast<T>(out) && v == std::floor(v),
                 fmt::format("the label of sample {} is {}, expected an integer in [0, {})", first + i, v, out));
         labels[static_cast<std::size_t>(i)] = static_cast<Index>(v);
       }

@@ -19,7 +19,7 @@ template <class T>
 Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, Method method,
                          const MinimizeOptions& options, double l2, Callback<T>* callback,
                          dist::Communicator* communicator) {
-  require(x.size() == model.num_parameters(),
+  DESCENT_REQUIRE(x.size() == model.num_parameters(),
           fmt::format("fit_full_batch: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
   const Table<T> table(training);

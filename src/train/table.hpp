@@ -37,12 +37,12 @@ struct Table {
 template <class T>
 void require_fits(const nn::Model<T>& model, const data::Dataset& d, const char* what) {
   d.validate();
-  require(d.rows >= 1, fmt::format("the {} set has no rows", what));
+  DESCENT_REQUIRE(d.rows >= 1, fmt::format("the {} set has no rows", what));
   const Index in = model.input_shape().size(), out = model.output_shape().size();
-  require(d.features == in, fmt::format("the {} set has {} features per sample; the model takes {} (input {})", what,
+  DESCENT_REQUIRE(d.features == in, fmt::format("the {} set has {} features per sample; the model takes {} (input {})", what,
                                         d.features, in, model.input_shape().str()));
   const Index width = model.loss().target_width(out);
-  require(d.targets == width, fmt::format("the {} set has {} target values per sample; loss {} on {} outputs takes {}",
+  DESCENT_REQUIRE(d.targets == width, fmt::format("the {} set has {} target values per sample; loss {} on {} outputs takes {}",
                                           what, d.targets, model.loss().name(), out, width));
 }
 

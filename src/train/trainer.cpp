@@ -27,17 +27,17 @@ namespace {
 template <class T>
 void check_options(const nn::Model<T>& model, const Vector<T>& x, const data::Dataset& training,
                    const data::Dataset* validation, const TrainOptions& o) {
-  require(o.epochs >= 1, fmt::format("epochs = {}, expected >= 1", o.epochs));
-  require(o.batch_size >= 1, fmt::format("batch_size = {}, expected >= 1", o.batch_size));
-  require(std::isfinite(o.lr) && o.lr >= 0, fmt::format("lr = {}, expected a finite value >= 0", o.lr));
-  require(o.patience >= 0, fmt::format("patience = {}, expected >= 0", o.patience));
-  require(o.checkpoint_every >= 0, fmt::format("checkpoint_every = {}, expected >= 0", o.checkpoint_every));
+  DESCENT_REQUIRE(o.epochs >= 1, fmt::format("epochs = {}, expected >= 1", o.epochs));
+  DESCENT_REQUIRE(o.batch_size >= 1, fmt::format("batch_size = {}, expected >= 1", o.batch_size));
+  DESCENT_REQUIRE(std::isfinite(o.lr) && o.lr >= 0, fmt::format("lr = {}, expected a finite value >= 0", o.lr));
+  DESCENT_REQUIRE(o.patience >= 0, fmt::format("patience = {}, expected >= 0", o.patience));
+  DESCENT_REQUIRE(o.checkpoint_every >= 0, fmt::format("checkpoint_every = {}, expected >= 0", o.checkpoint_every));
   require(o.patience == 0 || validation != nullptr, "early stopping (patience > 0) needs a validation set");
-  require(o.divergence_factor == 0 || (std::isfinite(o.divergence_factor) && o.divergence_factor > 1),
+  DESCENT_REQUIRE(o.divergence_factor == 0 || (std::isfinite(o.divergence_factor) && o.divergence_factor > 1),
           fmt::format("divergence_factor = {}, expected 0 (off) or a finite value > 1", o.divergence_factor));
-  require(o.max_rollbacks >= 0, fmt::format("max_rollbacks = {}, expected >= 0", o.max_rollbacks));
-  require(o.snapshot_every >= 1, fmt::format("snapshot_every = {}, expected >= 1", o.snapshot_every));
-  require(x.size() == model.num_parameters(),
+  DESCENT_REQUIRE(o.max_rollbacks >= 0, fmt::format("max_rollbacks = {}, expected >= 0", o.max_rollbacks));
+  DESCENT_REQUIRE(o.snapshot_every >= 1, fmt::format("snapshot_every = {}, expected >= 1", o.snapshot_every));
+  DESCENT_REQUIRE(x.size() == model.num_parameters(),
           fmt::format("fit: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
   // Rank 0 alone evaluates the validation set: the other ranks of a

@@ -44,14 +44,14 @@ struct Bounds {
   // bound, lower > upper, or lower = +inf / upper = -inf (an empty set),
   // naming the first bad index.
   void validate(Index n) const {
-    require(lower.size() == n && upper.size() == n,
+    DESCENT_REQUIRE(lower.size() == n && upper.size() == n,
             fmt::format("bounds have {} lower and {} upper values for {} variables", lower.size(), upper.size(), n));
     for (Index i = 0; i < n; ++i) {
       const double lo = lower[i], hi = upper[i];
-      require(!std::isnan(lo) && !std::isnan(hi),
+      DESCENT_REQUIRE(!std::isnan(lo) && !std::isnan(hi),
               fmt::format("bound {} is NaN (lower {}, upper {}); use -inf or inf for no bound", i, lo, hi));
-      require(lo <= hi, fmt::format("bound {} is empty: lower {} > upper {}", i, lo, hi));
-      require(lo < inf && hi > -inf, fmt::format("bound {} is empty: [{}, {}] holds no finite value", i, lo, hi));
+      DESCENT_REQUIRE(lo <= hi, fmt::format("bound {} is empty: lower {} > upper {}", i, lo, hi));
+      DESCENT_REQUIRE(lo < inf && hi > -inf, fmt::format("bound {} is empty: [{}, {}] holds no finite value", i, lo, hi));
     }
   }
 

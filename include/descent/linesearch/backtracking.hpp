@@ -28,13 +28,13 @@ struct BacktrackingOptions {
   double min_step = 1e-20;
 
   void validate() const {
-    require(sufficient_decrease > 0 && sufficient_decrease < 0.5,
+    DESCENT_REQUIRE(sufficient_decrease > 0 && sufficient_decrease < 0.5,
             fmt::format("BacktrackingOptions::sufficient_decrease must be in (0, 0.5); got {}", sufficient_decrease));
-    require(min_shrink > 0 && min_shrink <= max_shrink && max_shrink < 1,
+    DESCENT_REQUIRE(min_shrink > 0 && min_shrink <= max_shrink && max_shrink < 1,
             fmt::format("BacktrackingOptions needs 0 < min_shrink <= max_shrink < 1; got {} and {}", min_shrink, max_shrink));
-    require(max_evaluations >= 1,
+    DESCENT_REQUIRE(max_evaluations >= 1,
             fmt::format("BacktrackingOptions::max_evaluations must be >= 1; got {}", max_evaluations));
-    require(min_step > 0, fmt::format("BacktrackingOptions::min_step must be > 0; got {}", min_step));
+    DESCENT_REQUIRE(min_step > 0, fmt::format("BacktrackingOptions::min_step must be > 0; got {}", min_step));
   }
 };
 

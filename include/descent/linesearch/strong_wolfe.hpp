@@ -42,14 +42,14 @@ struct StrongWolfeOptions {
   double interval_tolerance = 1e-14;
 
   void validate() const {
-    require(sufficient_decrease > 0 && sufficient_decrease < curvature && curvature < 1,
+    DESCENT_REQUIRE(sufficient_decrease > 0 && sufficient_decrease < curvature && curvature < 1,
             fmt::format("StrongWolfeOptions needs 0 < sufficient_decrease < curvature < 1; got {} and {}",
                         sufficient_decrease, curvature));
-    require(max_evaluations >= 1,
+    DESCENT_REQUIRE(max_evaluations >= 1,
             fmt::format("StrongWolfeOptions::max_evaluations must be >= 1; got {}", max_evaluations));
-    require(min_step > 0 && min_step < max_step,
+    DESCENT_REQUIRE(min_step > 0 && min_step < max_step,
             fmt::format("StrongWolfeOptions needs 0 < min_step < max_step; got {} and {}", min_step, max_step));
-    require(interval_tolerance >= 0,
+    DESCENT_REQUIRE(interval_tolerance >= 0,
             fmt::format("StrongWolfeOptions::interval_tolerance must be >= 0; got {}", interval_tolerance));
   }
 };

@@ -29,7 +29,7 @@ template <class T>
 void require_dense_fits(Index n, const char* method) {
   constexpr double kLimitBytes = 16.0 * (1ull << 30);
   const double bytes = double(n) * double(n) * sizeof(T);
-  require(bytes <= kLimitBytes,
+  DESCENT_REQUIRE(bytes <= kLimitBytes,
           fmt::format("{} needs a dense {} x {} matrix ({:.1f} GiB), more than the {:.0f} GiB limit; "
                       "use lbfgs, newton-cg or trust-region for this size",
                       method, n, n, bytes / double(1ull << 30), kLimitBytes / double(1ull << 30)));

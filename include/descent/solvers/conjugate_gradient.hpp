@@ -113,9 +113,9 @@ inline const char* method_name(CgUpdate u) {
 
 template <class F, class X, class T = typename std::decay_t<X>::Scalar>
 Result<T> conjugate_gradient(F& f, X&& x, const ConjugateGradientOptions& o = {}, Callback<T>* callback = nullptr) {
-  require(o.restart_every >= 0,
+  DESCENT_REQUIRE(o.restart_every >= 0,
           fmt::format("ConjugateGradientOptions::restart_every must be >= 0; got {}", o.restart_every));
-  require(o.restart_orthogonality >= 0,
+  DESCENT_REQUIRE(o.restart_orthogonality >= 0,
           fmt::format("ConjugateGradientOptions::restart_orthogonality must be >= 0; got {}", o.restart_orthogonality));
   const auto rule = detail::StepRule::strong_wolfe_search(o.line_search);
   detail::ConjugateDirection<T> direction(o, Index(x.size()));

@@ -70,8 +70,8 @@ class SteepestDirection {
 
 template <class F, class X, class T = typename std::decay_t<X>::Scalar>
 Result<T> gradient_descent(F& f, X&& x, const GradientDescentOptions& o = {}, Callback<T>* callback = nullptr) {
-  require(o.step_size > 0, fmt::format("GradientDescentOptions::step_size must be > 0; got {}", o.step_size));
-  require(o.nonmonotone_memory >= 1,
+  DESCENT_REQUIRE(o.step_size > 0, fmt::format("GradientDescentOptions::step_size must be > 0; got {}", o.step_size));
+  DESCENT_REQUIRE(o.nonmonotone_memory >= 1,
           fmt::format("GradientDescentOptions::nonmonotone_memory must be >= 1; got {}", o.nonmonotone_memory));
   detail::StepRule rule;
   rule.fixed_step = o.step_size;

@@ -139,7 +139,7 @@ class LbfgsDirection {
 
 template <class F, class X, class T = typename std::decay_t<X>::Scalar>
 Result<T> lbfgs(F& f, X&& x, const LbfgsOptions& o = {}, Callback<T>* callback = nullptr) {
-  require(o.memory >= 1, fmt::format("LbfgsOptions::memory must be >= 1; got {}", o.memory));
+  DESCENT_REQUIRE(o.memory >= 1, fmt::format("LbfgsOptions::memory must be >= 1; got {}", o.memory));
   const auto rule = detail::StepRule::strong_wolfe_search(o.line_search);
   detail::LbfgsDirection<T> direction(Index(x.size()), o.memory);
   return detail::line_search_method<T>(f, VectorRef<T>(x), direction, rule, o.stop, callback, "lbfgs");

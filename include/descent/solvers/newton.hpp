@@ -87,7 +87,7 @@ class NewtonDirection {
 
 template <class F, class X, class T = typename std::decay_t<X>::Scalar>
 Result<T> newton(F& f, X&& x, const NewtonOptions& o = {}, Callback<T>* callback = nullptr) {
-  require(o.shift_scale > 0, fmt::format("NewtonOptions::shift_scale must be > 0; got {}", o.shift_scale));
+  DESCENT_REQUIRE(o.shift_scale > 0, fmt::format("NewtonOptions::shift_scale must be > 0; got {}", o.shift_scale));
   detail::require_dense_fits<T>(Index(x.size()), "newton");
   const auto rule = detail::StepRule::strong_wolfe_search(o.line_search);
   detail::NewtonDirection<T> direction(Index(x.size()), o.shift_scale);

@@ -84,9 +84,9 @@ class NewtonCgDirection {
 
 template <class F, class X, class T = typename std::decay_t<X>::Scalar>
 Result<T> newton_cg(F& f, X&& x, const NewtonCgOptions& o = {}, Callback<T>* callback = nullptr) {
-  require(o.max_inner_iterations >= 0,
+  DESCENT_REQUIRE(o.max_inner_iterations >= 0,
           fmt::format("NewtonCgOptions::max_inner_iterations must be >= 0; got {}", o.max_inner_iterations));
-  require(o.max_forcing > 0 && o.max_forcing < 1,
+  DESCENT_REQUIRE(o.max_forcing > 0 && o.max_forcing < 1,
           fmt::format("NewtonCgOptions::max_forcing must be in (0, 1); got {}", o.max_forcing));
   const auto rule = detail::StepRule::strong_wolfe_search(o.line_search);
   detail::NewtonCgDirection<T> direction(Index(x.size()), o);

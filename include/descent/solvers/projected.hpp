@@ -81,9 +81,9 @@ Result<T> projected_gradient(F& f, X&& x_io, const Projection& projection, const
                              Callback<T>* callback = nullptr) {
   const Index n = Index(x_io.size());
   detail::check_projection_start<T>(projection, n);
-  require(o.sufficient_decrease > 0 && o.sufficient_decrease < 1,
+  DESCENT_REQUIRE(o.sufficient_decrease > 0 && o.sufficient_decrease < 1,
           fmt::format("ProjectedGradientOptions::sufficient_decrease must be in (0, 1); got {}", o.sufficient_decrease));
-  require(o.shrink > 0 && o.shrink < 1,
+  DESCENT_REQUIRE(o.shrink > 0 && o.shrink < 1,
           fmt::format("ProjectedGradientOptions::shrink must be in (0, 1); got {}", o.shrink));
   require(o.max_backtracks >= 1, "ProjectedGradientOptions::max_backtracks must be >= 1");
   detail::Monitor<T> monitor("projected-gd", o.stop, callback, n);
@@ -140,8 +140,8 @@ Result<T> spg(F& f, X&& x_io, const Projection& projection, const SpgOptions& o 
               Callback<T>* callback = nullptr) {
   const Index n = Index(x_io.size());
   detail::check_projection_start<T>(projection, n);
-  require(o.memory >= 1, fmt::format("SpgOptions::memory must be >= 1; got {}", o.memory));
-  require(o.sufficient_decrease > 0 && o.sufficient_decrease < 1,
+  DESCENT_REQUIRE(o.memory >= 1, fmt::format("SpgOptions::memory must be >= 1; got {}", o.memory));
+  DESCENT_REQUIRE(o.sufficient_decrease > 0 && o.sufficient_decrease < 1,
           fmt::format("SpgOptions::sufficient_decrease must be in (0, 1); got {}", o.sufficient_decrease));
   require(o.min_spectral_step > 0 && o.min_spectral_step < o.max_spectral_step,
           "SpgOptions needs 0 < min_spectral_step < max_spectral_step");

@@ -61,12 +61,12 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
   VectorRef<T> x_io(x_in);
   const Index n = x_io.size();
   require(n > 0, "the starting point must have at least one variable");
-  require(o.initial_radius > 0, fmt::format("TrustRegionOptions::initial_radius must be > 0; got {}", o.initial_radius));
-  require(o.max_radius >= o.initial_radius,
+  DESCENT_REQUIRE(o.initial_radius > 0, fmt::format("TrustRegionOptions::initial_radius must be > 0; got {}", o.initial_radius));
+  DESCENT_REQUIRE(o.max_radius >= o.initial_radius,
           fmt::format("TrustRegionOptions::max_radius must be >= initial_radius; got {}", o.max_radius));
-  require(o.acceptance >= 0 && o.acceptance < 0.25,
+  DESCENT_REQUIRE(o.acceptance >= 0 && o.acceptance < 0.25,
           fmt::format("TrustRegionOptions::acceptance must be in [0, 0.25); got {}", o.acceptance));
-  require(o.max_inner_iterations >= 0,
+  DESCENT_REQUIRE(o.max_inner_iterations >= 0,
           fmt::format("TrustRegionOptions::max_inner_iterations must be >= 0; got {}", o.max_inner_iterations));
   const bool dogleg = o.subproblem == TrustRegionSubproblem::dogleg;
   if (dogleg) detail::require_dense_fits<T>(n, "dogleg");

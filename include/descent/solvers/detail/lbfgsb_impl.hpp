@@ -384,7 +384,7 @@ template <class F, class X, class T>
 Result<T> lbfgsb(F& f, X&& x, const Bounds& bounds, const LbfgsbOptions& o, Callback<T>* callback) {
   const Index n = Index(x.size());
   require(n > 0, "the starting point must have at least one variable");
-  require(o.memory >= 1, fmt::format("LbfgsbOptions::memory must be >= 1; got {}", o.memory));
+  DESCENT_REQUIRE(o.memory >= 1, fmt::format("LbfgsbOptions::memory must be >= 1; got {}", o.memory));
   o.line_search.validate();
   bounds.validate(n);
   detail::LbfgsbRun<T, F> run(f, bounds, o, callback, n);
