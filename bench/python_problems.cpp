@@ -4,6 +4,7 @@
 //   import descent_problems as dp
 //   p = dp.make("extended_rosenbrock", dim=10**6)
 //   scipy.optimize.minimize(p.fun_and_jac, p.start(), jac=True, method="L-BFGS-B")
+//   t = dp.make("torsion", dim=10**6); lo, hi = t.bounds   # a bound-constrained one
 //   dp.lbfgs(p, m=6, tol=1e-6)   # descent's L-BFGS on it, for side-by-side timing
 //
 // Arrays go in and out as float64 numpy arrays; inputs that are already
@@ -49,6 +50,14 @@ PYBIND11_MODULE(descent_problems, m) {
       .def_property_readonly("n", &Problem::dimension, "number of variables")
       .def_property_readonly("known_minimum", &Problem::known_minimum,
                              "the published minimum value f*, or None when unknown")
+      .def_property_readonly("bounds", [](const Problem& p) -> py::object {
+        const auto b = p.bounds();
+        if (!b) return py::none();
+        Array lower = new_vector(p.dimension()), upper = new_vector(p.dimension());
+        Map(lower.mutable_data(), p.dimension()) = b->lower;
+        Map(upper.mutable_data(), p.dimension()) = b->upper;
+        return py::make_tuple(lower, upper);
+      }, "(lower, upper) of a bound-constrained problem (inf where a side is open), or None")
       .def_property_readonly("has_hessian", &Problem::has_hessian, "whether hess() is available (n <= 4096)")
       .def("start", [](const Problem& p) {
         Array out = new_vector(p.dimension());
@@ -146,6 +155,8 @@ PYBIND11_MODULE(descent_problems, m) {
         "descent's L-BFGS-B with scipy's stopping rules (pgtol on ||P(x-g)-x||_inf, ftol on the relative "
         "reduction); a dict like Result, x left out");
   m.def("mgh_names", &descent::problems::mgh_problem_names, "the 35 Moré–Garbow–Hillstrom names, in the paper's order");
+  m.def("bounded_names", &descent::problems::bounded_problem_names,
+        "the bound-constrained problems (Hock–Schittkowski, then the MINPACK-2 grids)");
   m.def("names", [] {
     std::vector<std::string> names;
     for (const auto& info : descent::problems::problem_catalog()) names.push_back(info.name);

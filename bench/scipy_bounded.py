@@ -9,7 +9,11 @@ ftol = 2.2e-9 (scipy's defaults); the objective is descent_problems' C++
 function in this process, so the difference is the solver itself plus
 scipy's Python call per evaluation. Runs alternate; medians of R timed runs.
 
-The bound-constrained variants (defined here, in BOUNDED):
+The catalogue's bound-constrained problems (their own bounds and starts):
+  hs1 ... hs110     Hock-Schittkowski's bounded problems, once (fixed n)
+  torsion, journal_bearing, minimal_surface_obstacle
+                    MINPACK-2's grids, at every --n (a perfect square)
+and variants of unconstrained problems (defined here, in BOUNDED):
   rosenbrock_upper  extended Rosenbrock, x_i <= 0.8 for every even i
                     (the minimum moves onto those bounds)
   quadratic_lower   0.5 sum i x_i^2 from x = 1, x_i >= 0.5 on the first half
@@ -71,6 +75,22 @@ def illcond_box(n):
 
 BOUNDED = {"rosenbrock_upper": rosenbrock_upper, "quadratic_lower": quadratic_lower,
            "boundary_box": boundary_box, "illcond_box": illcond_box}
+GRIDS = ("torsion", "journal_bearing", "minimal_surface_obstacle")
+
+
+def catalogue(name, n=None):
+    p = dp.make(name, dim=n)
+    lo, hi = p.bounds
+    return p, p.start(), lo, hi
+
+
+def cases(sizes):
+    """(name, build) in the order they run: the small fixed problems, then per n."""
+    out = [(name, lambda name=name: catalogue(name), False) for name in dp.bounded_names() if name not in GRIDS]
+    for n in sizes:
+        out += [(name, lambda name=name, n=n: catalogue(name, n), True) for name in GRIDS]
+        out += [(name, lambda build=build, n=n: build(n), True) for name, build in BOUNDED.items()]
+    return out
 
 
 def main():
@@ -85,36 +105,46 @@ def main():
     rows = []
     print(f"scipy {scipy.__version__} L-BFGS-B vs descent lbfgsb: m = {args.m}, pgtol = {pgtol:g}, "
           f"ftol = {ftol:.3g}; median of {args.repeats} alternating runs")
-    print(f"{'problem':<18} {'n':>8} {'f descent':>14} {'f scipy':>14} {'evals d':>8} {'evals s':>8} "
+    print(f"{'problem':<24} {'n':>8} {'f descent':>16} {'f scipy':>16} {'evals d':>8} {'evals s':>8} "
           f"{'s descent':>10} {'s scipy':>10} {'speedup':>8}")
-    for n in sizes:
-        for name, build in BOUNDED.items():
-            p, x0, lo, hi = build(n)
-            bounds = so.Bounds(lo, hi)
-            d_times, s_times = [], []
-            for _ in range(args.repeats):
-                t0 = time.perf_counter()
-                d = dp.lbfgsb(p, x0, lo, hi, m=args.m, pgtol=pgtol, ftol=ftol, max_iter=maxiter)
-                d_times.append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                s = so.minimize(p.fun_and_jac, x0.copy(), jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxcor": args.m, "gtol": pgtol, "ftol": ftol, "maxiter": maxiter,
-                                         "maxfun": maxiter})
-                s_times.append(time.perf_counter() - t0)
-            td, ts = statistics.median(d_times), statistics.median(s_times)
-            row = {"problem": name, "n": n, "f_descent": d["f"], "f_scipy": float(s.fun),
-                   "evaluations_descent": d["value_evaluations"], "evaluations_scipy": int(s.nfev),
-                   "iterations_descent": d["iterations"], "iterations_scipy": int(s.nit),
-                   "status_descent": d["status"], "message_scipy": str(s.message),
-                   "seconds_descent": td, "seconds_scipy": ts, "speedup": ts / td,
-                   "f_within_1e-8_or_lower": d["f"] <= float(s.fun) + 1e-8 * max(1.0, abs(float(s.fun)))}
-            rows.append(row)
-            print(f"{name:<18} {n:>8} {d['f']:>14.8g} {float(s.fun):>14.8g} {d['value_evaluations']:>8} "
-                  f"{int(s.nfev):>8} {td:>10.4f} {ts:>10.4f} {ts / td:>8.2f}")
+    for name, build, sized in cases(sizes):
+        p, x0, lo, hi = build()
+        n = p.n
+        bounds = so.Bounds(lo, hi)
+        d_times, s_times = [], []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            d = dp.lbfgsb(p, x0, lo, hi, m=args.m, pgtol=pgtol, ftol=ftol, max_iter=maxiter)
+            d_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            s = so.minimize(p.fun_and_jac, x0.copy(), jac=True, method="L-BFGS-B", bounds=bounds,
+                            options={"maxcor": args.m, "gtol": pgtol, "ftol": ftol, "maxiter": maxiter,
+                                     "maxfun": maxiter})
+            s_times.append(time.perf_counter() - t0)
+        td, ts = statistics.median(d_times), statistics.median(s_times)
+        row = {"problem": name, "n": n, "sized": sized, "f_descent": d["f"], "f_scipy": float(s.fun),
+               "evaluations_descent": d["value_evaluations"], "evaluations_scipy": int(s.nfev),
+               "iterations_descent": d["iterations"], "iterations_scipy": int(s.nit),
+               "status_descent": d["status"], "message_scipy": str(s.message),
+               "seconds_descent": td, "seconds_scipy": ts, "speedup": ts / td,
+               "converged_descent": d["converged"], "converged_scipy": bool(s.success),
+               "f_within_1e-8_or_lower": d["f"] <= float(s.fun) + 1e-8 * max(1.0, abs(float(s.fun)))}
+        rows.append(row)
+        mark = "" if row["f_within_1e-8_or_lower"] else " f!"
+        print(f"{name:<24} {n:>8} {d['f']:>16.10g} {float(s.fun):>16.10g} {d['value_evaluations']:>8} "
+              f"{int(s.nfev):>8} {td:>10.4f} {ts:>10.4f} {ts / td:>8.2f}{mark}", flush=True)
     total_d = sum(r["evaluations_descent"] for r in rows)
     total_s = sum(r["evaluations_scipy"] for r in rows)
     print(f"evaluations over the set: descent {total_d}, scipy {total_s}; "
-          f"f within 1e-8 of scipy's or lower: {sum(r['f_within_1e-8_or_lower'] for r in rows)}/{len(rows)}")
+          f"f within 1e-8 of scipy's or lower: {sum(r['f_within_1e-8_or_lower'] for r in rows)}/{len(rows)}; "
+          f"converged: descent {sum(r['converged_descent'] for r in rows)}, "
+          f"scipy {sum(r['converged_scipy'] for r in rows)}")
+    for n in sizes:
+        at_n = [r for r in rows if r["sized"] and r["n"] == n]
+        ratios = [r["speedup"] for r in at_n]
+        total = sum(r["seconds_scipy"] for r in at_n) / sum(r["seconds_descent"] for r in at_n)
+        print(f"n = {n}: speedup median {statistics.median(ratios):.2f}x, min {min(ratios):.2f}x, "
+              f"total time ratio {total:.2f}x")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"benchmark": "scipy_bounded", "scipy": scipy.__version__, "m": args.m, "rows": rows}, f,
