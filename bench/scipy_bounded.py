@@ -2,7 +2,7 @@
 """descent's L-BFGS-B against scipy's (Fortran L-BFGS-B 3.0) on the same C++
 objectives, with bounds that make some of them active at the solution.
 
-  scipy_bounded.py [--n N ...] [--m M] [--repeats R] [--json-out FILE]
+  scipy_bounded.py [--n N ...] [--only NAME ...] [--m M] [--repeats R] [--json-out FILE]
 
 Both sides get the same x0, bounds, m (maxcor), pgtol (gtol) = 1e-5 and
 ftol = 2.2e-9 (scipy's defaults); the objective is descent_problems' C++
@@ -96,6 +96,7 @@ def cases(sizes):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, action="append", help="dimension; repeat (default 10^4 and 10^6)")
+    ap.add_argument("--only", action="append", help="run only this problem; repeat")
     ap.add_argument("--m", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json-out")
@@ -108,6 +109,8 @@ def main():
     print(f"{'problem':<24} {'n':>8} {'f descent':>16} {'f scipy':>16} {'evals d':>8} {'evals s':>8} "
           f"{'s descent':>10} {'s scipy':>10} {'speedup':>8}")
     for name, build, sized in cases(sizes):
+        if args.only and name not in args.only:
+            continue
         p, x0, lo, hi = build()
         n = p.n
         bounds = so.Bounds(lo, hi)
@@ -142,6 +145,8 @@ def main():
     for n in sizes:
         at_n = [r for r in rows if r["sized"] and r["n"] == n]
         ratios = [r["speedup"] for r in at_n]
+        if not ratios:
+            continue
         total = sum(r["seconds_scipy"] for r in at_n) / sum(r["seconds_descent"] for r in at_n)
         print(f"n = {n}: speedup median {statistics.median(ratios):.2f}x, min {min(ratios):.2f}x, "
               f"total time ratio {total:.2f}x")

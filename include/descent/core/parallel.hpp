@@ -14,6 +14,7 @@
 // and branches that would stop vectorization.
 #pragma once
 
+#include <algorithm>
 #include <utility>
 
 #ifdef _OPENMP
@@ -89,6 +90,52 @@ inline std::pair<Acc, Acc> sum2_over(Index n, const Body& body) {
     for (Index j = 0; j < n; ++j) local(j, a, b);
   }
   return {a, b};
+}
+
+// Rows per block of a blocked pass (below): a block of two dozen columns
+// (48 KiB) stays in L1/L2 while every product over it is formed.
+inline constexpr Index kBlockRows = 256;
+
+// The threads a blocked pass may use: size its partials for this many.
+inline int pass_threads() noexcept {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// A fused pass for work that forms many products per row (several columns
+// against each other), where one loop per product would stream every column
+// from memory once per product. body(j0, j1, acc) treats the rows [j0, j1)
+// and folds its results into acc[0, width), which holds fold's identity on
+// entry. Passes worth threads give each thread one contiguous run of
+// blocks and its own row of `partials` (threads x width, threads at most
+// pass_threads() when the caller sized them), and fold(acc, row) combines
+// the rows in thread order, so the result depends on the thread count,
+// never on timing.
+template <class T, class Body, class Fold>
+inline void blocked_pass(Index n, Index width, T* acc, T* partials, int threads, const Body& body,
+                         const Fold& fold) {
+  const Index blocks = (n + kBlockRows - 1) / kBlockRows;
+  auto run_blocks = [&](Index first, Index last, T* out) {
+    for (Index b = first; b < last; ++b) body(b * kBlockRows, std::min(n, (b + 1) * kBlockRows), out);
+  };
+#ifdef _OPENMP
+  if (threads > 1 && worth_threads(n)) {
+    for (int t = 0; t < threads; ++t) std::copy(acc, acc + width, partials + Index(t) * width);
+#pragma omp parallel num_threads(threads)
+    {
+      const Index team = omp_get_num_threads(), id = omp_get_thread_num();
+      run_blocks(blocks * id / team, blocks * (id + 1) / team, partials + id * width);
+    }
+    for (int t = 0; t < threads; ++t) fold(acc, partials + Index(t) * width);
+    return;
+  }
+#else
+  (void)partials, (void)threads, (void)width, (void)fold;
+#endif
+  run_blocks(0, blocks, acc);
 }
 
 }  // namespace descent::detail

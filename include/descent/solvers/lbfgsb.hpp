@@ -18,12 +18,15 @@
 // ||P(x - g) - x||_inf <= stop.gradient_tolerance (pgtol), or the relative
 // reduction (f_{k-1} - f_k) / max(|f_{k-1}|, |f_k|, 1) <= stop.value_tolerance.
 //
-// The limited-memory matrices live in preallocated n x m and m x m storage
-// (circular by column). The 2k x 2k systems are formed from Gram matrices
-// of S and Y over the free and active variables, kept up to date by
-// adding and removing the few variables that change status between
-// iterations, so a step costs O(m n) arithmetic, not O(m^2 n), and makes
-// no allocation after the first.
+// The limited-memory matrices live in preallocated n x (m + 1) and small
+// storage (circular by column, one spare). The 2k x 2k systems are formed
+// from Gram matrices of S and Y over the free and active variables, kept up
+// to date by adding and removing the few variables that change status
+// between iterations, so a step costs O(m n) arithmetic, not O(m^2 n), and
+// makes no allocation after the first. The O(m n) work is three blocked
+// passes over S and Y per iteration (the step's update with the next Cauchy
+// point's products, the subspace residual with its products, the subspace
+// step with its projection), not one pass per column and product.
 //
 // Glossary: k the pairs held (<= m); age a = 0 is the oldest pair; slot the
 // column that holds a pair; free_[i] = 1 when x_i is free at the Cauchy
@@ -81,11 +84,18 @@ namespace detail {
 template <class T>
 class CompactBfgs {
  public:
+  // The sums a step's pass forms against each slot (see install).
+  // The last two, y_slot.d and s_slot.d, are the next Cauchy point's p = W^T d.
+  enum PairSum : Index { kSS, kSY, kYS, kYY, kYYFree, kSYFree, kYSFree, kSSActive, kYD, kSD, kPairSums };
+
   CompactBfgs(Index n, Index m)
-      : n_(n), m_(m), s_(workspace_matrix<T>(n, m)), y_(workspace_matrix<T>(n, m)),
-        ss_(Matrix<T>::Zero(m, m)), sy_(Matrix<T>::Zero(m, m)), yy_free_(Matrix<T>::Zero(m, m)),
-        sy_free_(Matrix<T>::Zero(m, m)), ss_active_(Matrix<T>::Zero(m, m)), gram_free_(std::size_t(n), 1),
-        d_(m), l_(m, m), t_chol_(m, m), e_chol_(m, m), k21_(m, m), x_(m, m), sc_chol_(m, m), scratch_(2 * m) {
+      : n_(n), m_(m), slots_(m + 1), s_(workspace_matrix<T>(n, m + 1)), y_(workspace_matrix<T>(n, m + 1)),
+        ss_(Matrix<T>::Zero(m + 1, m + 1)), sy_(Matrix<T>::Zero(m + 1, m + 1)),
+        yy_free_(Matrix<T>::Zero(m + 1, m + 1)), sy_free_(Matrix<T>::Zero(m + 1, m + 1)),
+        ss_active_(Matrix<T>::Zero(m + 1, m + 1)), gram_free_(std::size_t(n), 1), d_(m), l_(m, m), t_chol_(m, m),
+        e_chol_(m, m), k21_(m, m), x_(m, m), sc_chol_(m, m), scratch_(2 * m) {
+    s_.setZero();
+    y_.setZero();
     changed_.reserve(std::size_t(n));
   }
 
@@ -96,29 +106,45 @@ class CompactBfgs {
     theta_ = T(1);
   }
 
-  // Column of the pair of age a (0 = oldest).
-  Index slot(Index a) const { return (newest_ - (count_ - 1 - a) + m_) % m_; }
+  // The storage has m + 1 columns (slots), used circularly: the pairs held
+  // and one spare, into which a step writes its new pair before deciding
+  // whether to keep it, so a rejected pair never overwrites the oldest.
+  Index slots() const { return slots_; }
+  Index slot(Index a) const { return (newest_ - (count_ - 1 - a) + 2 * slots_) % slots_; }
+  Index spare() const { return (newest_ + 1) % slots_; }
   const T* s(Index a) const { return s_.col(slot(a)).data(); }
   const T* y(Index a) const { return y_.col(slot(a)).data(); }
+  T* s_at(Index slot) { return s_.col(slot).data(); }
+  T* y_at(Index slot) { return y_.col(slot).data(); }
+  // The free set (one byte per variable) the split Grams describe.
+  const std::uint8_t* gram_free() const { return gram_free_.data(); }
 
-  // Stores s = x_new - x_old, y = g_new - g_old unless s.y <= eps * (-s.g_old)
-  // (BLNZ section 6's curvature test, as the Fortran code applies it).
-  // Returns whether the pair was kept; the middle matrix is re-factored.
-  bool update(const T* x_old, const T* x_new, const T* g_old, const T* g_new) {
-    const Index slot_new = (newest_ + 1) % m_;
-    T* sp = s_.col(slot_new).data();
-    T* yp = y_.col(slot_new).data();
-    const auto [sy, sg] = sum2_over<T>(n_, [=](Index j, T& sy_acc, T& sg_acc) {
-      sp[j] = x_new[j] - x_old[j];
-      yp[j] = g_new[j] - g_old[j];
-      sy_acc += sp[j] * yp[j];
-      sg_acc += sp[j] * g_old[j];
-    });
+  // Keeps the pair in the spare slot, s = x_new - x_old, y = g_new - g_old,
+  // unless s.y <= eps * (-s.g_old) (BLNZ section 6's curvature test, as the
+  // Fortran code applies it). sums[kPairSums * slot + q] holds the new
+  // pair's products with the pair in `slot` (the spare itself included),
+  // one per PairSum: the new s and y against s_slot and y_slot over all
+  // variables, and split by gram_free(). Returns whether it was kept; then
+  // call factor_middle.
+  bool install(const T* sums, T sg) {
+    const Index fresh = spare();
+    const T* own = sums + kPairSums * fresh;
+    const T sy = own[kSY];
     if (!(sy > std::numeric_limits<T>::epsilon() * -sg)) return false;
-    newest_ = slot_new;
+    newest_ = fresh;
     if (count_ < m_) ++count_;
-    gram_row(slot_new);
-    theta_ = yy_new_ / sy;
+    for (Index a = 0; a < count_; ++a) {
+      const Index sa = slot(a);
+      const T* q = sums + kPairSums * sa;
+      ss_(fresh, sa) = ss_(sa, fresh) = q[kSS];
+      sy_(fresh, sa) = q[kSY];
+      sy_(sa, fresh) = q[kYS];
+      yy_free_(fresh, sa) = yy_free_(sa, fresh) = q[kYYFree];
+      sy_free_(fresh, sa) = q[kSYFree];
+      sy_free_(sa, fresh) = q[kYSFree];
+      ss_active_(fresh, sa) = ss_active_(sa, fresh) = q[kSSActive];
+    }
+    theta_ = own[kYY] / sy;
     return true;
   }
 
@@ -251,50 +277,6 @@ class CompactBfgs {
     }
   }
 
-  // The new pair's row and column in every Gram matrix, in one pass per
-  // held pair: over all variables (S'S, S'Y) and split by the free set the
-  // Grams currently describe (Y_F'Y_F, S_F'Y_F, S_A'S_A).
-  void gram_row(Index slot_new) {
-    const T* sn = s_.col(slot_new).data();
-    const T* yn = y_.col(slot_new).data();
-    const std::uint8_t* fr = gram_free_.data();
-    for (Index a = 0; a < count_; ++a) {
-      const Index sa = slot(a);
-      const T* sp = s_.col(sa).data();
-      const T* yp = y_.col(sa).data();
-      // s's_a, s'y_a, s_a'y, y'y_a; free: y'y_a, s'y_a, s_a'y; active: s's_a.
-      T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      auto body = [=](Index j, T* a) {
-        const T f = T(fr[j]);
-        const T ss = sn[j] * sp[j], sy = sn[j] * yp[j], ys = sp[j] * yn[j], yy = yn[j] * yp[j];
-        a[0] += ss;
-        a[1] += sy;
-        a[2] += ys;
-        a[3] += yy;
-        a[4] += f * yy;
-        a[5] += f * sy;
-        a[6] += f * ys;
-        a[7] += (T(1) - f) * ss;
-      };
-      // An OpenMP region, even one thread under if(false), allocates: branch outside it.
-      if (worth_threads(n_)) {
-#pragma omp parallel for simd schedule(static) reduction(+ : acc[:8])
-        for (Index j = 0; j < n_; ++j) body(j, acc);
-      } else {
-#pragma omp simd reduction(+ : acc[:8])
-        for (Index j = 0; j < n_; ++j) body(j, acc);
-      }
-      ss_(slot_new, sa) = ss_(sa, slot_new) = acc[0];
-      sy_(slot_new, sa) = acc[1];
-      sy_(sa, slot_new) = acc[2];
-      yy_free_(slot_new, sa) = yy_free_(sa, slot_new) = acc[4];
-      sy_free_(slot_new, sa) = acc[5];
-      sy_free_(sa, slot_new) = acc[6];
-      ss_active_(slot_new, sa) = ss_active_(sa, slot_new) = acc[7];
-      if (sa == slot_new) yy_new_ = acc[3];
-    }
-  }
-
   // Adds the variables that became free to the free Grams (and removes
   // them from the active one), and the reverse for those that left.
   void sync_gram(const std::vector<std::uint8_t>& free) {
@@ -318,8 +300,8 @@ class CompactBfgs {
     }
   }
 
-  Index n_, m_;
-  Matrix<T> s_, y_;                             // n x m, circular by column
+  Index n_, m_, slots_;
+  Matrix<T> s_, y_;                             // n x (m + 1), circular by column (slot)
   Matrix<T> ss_, sy_;                           // by slot: s_a's_b, s_a'y_b over all variables
   Matrix<T> yy_free_, sy_free_, ss_active_;     // by slot, over the free (active) variables of gram_free_
   std::vector<std::uint8_t> gram_free_;         // the free set the split Grams describe
@@ -330,7 +312,7 @@ class CompactBfgs {
   Matrix<T> e_chol_, k21_, x_, sc_chol_;        // the factors of K
   mutable Vector<T> scratch_;
   Index newest_ = -1, count_ = 0;
-  T theta_ = T(1), yy_new_ = T(1);  // yy_new_: y'y of the newest pair
+  T theta_ = T(1);
 };
 
 }  // namespace detail

@@ -20,7 +20,9 @@ class LbfgsbRun {
         g_(workspace_vector<T>(n)), xc_(workspace_vector<T>(n)), d_(workspace_vector<T>(n)),
         r_(workspace_vector<T>(n)), x_trial_(workspace_vector<T>(n)), g_trial_(workspace_vector<T>(n)),
         t_(workspace_vector<T>(n)), free_(std::size_t(n), 1), breaks_(std::size_t(n)), p_(2 * o.memory),
-        c_(2 * o.memory), w_(2 * o.memory), u_(2 * o.memory) {
+        c_(2 * o.memory), w_(2 * o.memory), u_(2 * o.memory), threads_(pass_threads()),
+        sums_(kStepSums + CompactBfgs<T>::kPairSums * (o.memory + 1)), partials_(Index(threads_) * sums_.size()),
+        slots_of_(std::size_t(o.memory + 1)) {
     for (Index i = 0; i < n; ++i) {
       lo_[i] = T(bounds.lower[i]);
       hi_[i] = T(bounds.upper[i]);
@@ -34,7 +36,7 @@ class LbfgsbRun {
     auto counts = [&] { return Counts{eval_.value_evaluations, eval_.gradient_evaluations, 0}; };
     project(x_io, x_);
     T fx = eval_.value_and_gradient(x_, g_);
-    T pg = projected_gradient_norm();
+    T pg = step_pass(false);
     auto finish = [&](Status s, Index k) {
       x_io = x_;
       Result<T> r = monitor_.finish(s, x_, fx, pg, k, counts());
@@ -53,8 +55,8 @@ class LbfgsbRun {
         --k;
         continue;
       }
-      // d = x_bar - x.
-      const T gd = direction();
+      // d = x_bar - x, with its slope g.d.
+      const T gd = slope_;
       if (!(gd < T(0))) {
         if (bfgs_.count() > 0) {  // the model misleads: forget it and retry
           bfgs_.reset();
@@ -67,7 +69,7 @@ class LbfgsbRun {
       }
 
       // 3: a Moré–Thuente search along d, capped where the first bound is met.
-      const T max_step = constrained_ ? (completed == 0 ? T(1) : feasible_step()) : T(1e10);
+      const T max_step = constrained_ ? (completed == 0 ? T(1) : feasible_) : T(1e10);
       const T first_step = (completed == 0 && !boxed_) ? std::min(T(1) / d_.norm(), max_step) : T(1);
       StrongWolfeOptions wolfe = options_.line_search;
       wolfe.max_step = double(std::max(max_step, T(1)));
@@ -94,44 +96,132 @@ class LbfgsbRun {
                       completed);
       }
 
-      // Learn from the step and move.
-      if (bfgs_.update(x_.data(), x_trial_.data(), g_.data(), g_trial_.data()) && !bfgs_.factor_middle())
-        bfgs_.reset();
+      // Learn from the step (one pass that also prepares the next Cauchy
+      // point) and move.
+      pg = step_pass(true);
+      if (bfgs_.install(sums_.data() + kStepSums, sums_[kSG]) && !bfgs_.factor_middle()) bfgs_.reset();
+      load_cauchy_products();
       const T f_prev = fx;
       fx = ls.point.value;
-      const T step_norm = (options_.stop.step_tolerance > 0) ? distance(x_, x_trial_) : T(0);
+      const T step_norm = std::sqrt(sums_[kStepSums + Bfgs::kPairSums * pair_slot_ + Bfgs::kSS]);  // |s|
       x_.swap(x_trial_);
       g_.swap(g_trial_);
-      pg = projected_gradient_norm();
       completed = k;
       if (auto s = monitor_.iterate(k, x_, f_prev, fx, pg, ls.step, step_norm, counts())) return finish(*s, k);
     }
   }
 
  private:
+  using Bfgs = CompactBfgs<T>;
+  // sums_: the step pass's scalars, then Bfgs::kPairSums per slot.
+  enum StepSum : Index { kSG, kDD, kFree, kUnbounded, kPG, kStepSums };
+
   void project(ConstVectorRef<T> in, Vector<T>& out) const {
     for (Index i = 0; i < n_; ++i) out[i] = std::clamp(in[i], lo_[i], hi_[i]);
   }
 
-  // ||P(x - g) - x||_inf.
-  T projected_gradient_norm() const {
-    const T *x = x_.data(), *g = g_.data(), *lo = lo_.data(), *hi = hi_.data();
-    T worst = 0;
-    const Index n = n_;
-    auto moved = [=](Index i) { return std::abs(std::min(std::max(x[i] - g[i], lo[i]), hi[i]) - x[i]); };
-    if (worth_threads(n)) {  // an OpenMP region allocates even on one thread: branch outside it
-#pragma omp parallel for simd schedule(static) reduction(max : worst)
-      for (Index i = 0; i < n; ++i) worst = std::max(worst, moved(i));
-    } else {
-#pragma omp simd reduction(max : worst)
-      for (Index i = 0; i < n; ++i) worst = std::max(worst, moved(i));
+  // The pass after an accepted step (with_pair; x_trial_ and g_trial_ the
+  // new point, x_ and g_ the old) or at a point whose model was just
+  // dropped (x_ and g_). At the new point it starts the Cauchy point: the
+  // breakpoints t_i where x_i - t g_i meets its bound, the path direction
+  // d = -g on the variables that can move (free_), xc_ = x; and forms
+  // ||P(x - g) - x||_inf (returned), d.d and the counts. With the pair it
+  // also writes s and y into the spare slot and forms, block by block while
+  // the columns are in cache, every product install() needs and
+  // y_a.d, s_a.d for the Cauchy point's p = W^T d.
+  T step_pass(bool with_pair) {
+    const T *xn = with_pair ? x_trial_.data() : x_.data(), *gn = with_pair ? g_trial_.data() : g_.data();
+    const T *xo = x_.data(), *go = g_.data(), *lo = lo_.data(), *hi = hi_.data();
+    T *d = d_.data(), *xc = xc_.data(), *tb = t_.data();
+    std::uint8_t* fr = free_.data();
+    const std::uint8_t* gram_fr = bfgs_.gram_free();
+    const Index held = with_pair ? bfgs_.count() : -1;  // slots_of_[0, held] gets the spare last
+    if (with_pair) {
+      pair_slot_ = bfgs_.spare();
+      for (Index a = 0; a < held; ++a) slots_of_[std::size_t(a)] = bfgs_.slot(a);
+      slots_of_[std::size_t(held)] = pair_slot_;
     }
-    return worst;
+    T* sn = with_pair ? bfgs_.s_at(pair_slot_) : nullptr;
+    T* yn = with_pair ? bfgs_.y_at(pair_slot_) : nullptr;
+    const Index width = with_pair ? Index(sums_.size()) : kStepSums;
+    std::fill(sums_.data(), sums_.data() + width, T(0));
+    auto body = [&](Index j0, Index j1, T* acc) {
+      T sg = 0, dd = 0, nfree = 0, unbounded = 0, pg = acc[kPG];
+#pragma omp simd reduction(+ : sg, dd, nfree, unbounded) reduction(max : pg)
+      for (Index j = j0; j < j1; ++j) {
+        const T gi = gn[j], xi = xn[j];
+        if (with_pair) {
+          sn[j] = xi - xo[j];
+          yn[j] = gi - go[j];
+          sg += sn[j] * go[j];
+        }
+        // (x - hi) / g for g < 0 and (x - lo) / g for g > 0: +inf where that bound is infinite.
+        const T t = gi < T(0) ? (xi - hi[j]) / gi : (gi > T(0) ? (xi - lo[j]) / gi : std::numeric_limits<T>::infinity());
+        const bool moving = lo[j] != hi[j] && t > T(0);
+        fr[j] = moving;
+        tb[j] = t;
+        d[j] = moving ? -gi : T(0);
+        xc[j] = xi;
+        dd += d[j] * d[j];
+        nfree += T(moving);
+        unbounded += T(moving && !(t < std::numeric_limits<T>::infinity()) && gi != T(0));
+        pg = std::max(pg, std::abs(std::min(std::max(xi - gi, lo[j]), hi[j]) - xi));
+      }
+      acc[kSG] += sg;
+      acc[kDD] += dd;
+      acc[kFree] += nfree;
+      acc[kUnbounded] += unbounded;
+      acc[kPG] = pg;
+      for (Index a = 0; a <= held; ++a) {
+        const Index sa = slots_of_[std::size_t(a)];
+        const T* sp = bfgs_.s_at(sa);
+        const T* yp = bfgs_.y_at(sa);
+        T ss = 0, sy = 0, ys = 0, yy = 0, yyf = 0, syf = 0, ysf = 0, ssa = 0, yd = 0, sd = 0;
+#pragma omp simd reduction(+ : ss, sy, ys, yy, yyf, syf, ysf, ssa, yd, sd)
+        for (Index j = j0; j < j1; ++j) {
+          const T f = T(gram_fr[j]);
+          const T pss = sn[j] * sp[j], psy = sn[j] * yp[j], pys = sp[j] * yn[j], pyy = yn[j] * yp[j];
+          ss += pss;
+          sy += psy;
+          ys += pys;
+          yy += pyy;
+          yyf += f * pyy;
+          syf += f * psy;
+          ysf += f * pys;
+          ssa += (T(1) - f) * pss;
+          yd += yp[j] * d[j];
+          sd += sp[j] * d[j];
+        }
+        T* q = acc + kStepSums + Bfgs::kPairSums * sa;
+        q[Bfgs::kSS] += ss;
+        q[Bfgs::kSY] += sy;
+        q[Bfgs::kYS] += ys;
+        q[Bfgs::kYY] += yy;
+        q[Bfgs::kYYFree] += yyf;
+        q[Bfgs::kSYFree] += syf;
+        q[Bfgs::kYSFree] += ysf;
+        q[Bfgs::kSSActive] += ssa;
+        q[Bfgs::kYD] += yd;
+        q[Bfgs::kSD] += sd;
+      }
+    };
+    auto fold = [width](T* acc, const T* part) {
+      for (Index q = 0; q < width; ++q) acc[q] = q == kPG ? std::max(acc[q], part[q]) : acc[q] + part[q];
+    };
+    blocked_pass(n_, width, sums_.data(), partials_.data(), threads_, body, fold);
+    cauchy_ready_ = true;
+    return sums_[kPG];
   }
 
-  static T distance(const Vector<T>& a, const Vector<T>& b) {
-    const T *ap = a.data(), *bp = b.data();
-    return std::sqrt(sum_over<T>(a.size(), [=](Index j) { return (ap[j] - bp[j]) * (ap[j] - bp[j]); }));
+  // p = W^T d for the pairs now held, from the step pass's products.
+  void load_cauchy_products() {
+    const Index k = bfgs_.count();
+    const T theta = bfgs_.theta();
+    for (Index a = 0; a < k; ++a) {
+      const T* q = sums_.data() + kStepSums + Bfgs::kPairSums * bfgs_.slot(a);
+      p_[a] = q[Bfgs::kYD];
+      p_[k + a] = theta * q[Bfgs::kSD];
+    }
   }
 
   // x_trial = P(x + alpha d); the projection only guards against rounding,
@@ -145,82 +235,76 @@ class LbfgsbRun {
       for_each_index(n_, [=](Index j) { out[j] = x[j] + alpha * d[j]; });
   }
 
-  // The largest step along d that stays in the box (the Fortran code's stpmx).
-  T feasible_step() const {
-    T step = T(1e10);
-    for (Index i = 0; i < n_; ++i) {
-      const T di = d_[i];
-      if (di < T(0) && std::isfinite(lo_[i])) step = std::min(step, std::max((lo_[i] - x_[i]) / di, T(0)));
-      else if (di > T(0) && std::isfinite(hi_[i])) step = std::min(step, std::max((hi_[i] - x_[i]) / di, T(0)));
-    }
-    return step;
+  // The largest step along d that stays in the box (the Fortran code's
+  // stpmx), for one variable: +inf where d_i = 0 or the bound it heads for
+  // is infinite.
+  static T room(T d, T x, T lo, T hi) {
+    const T r = d < T(0) ? (lo - x) / d : (d > T(0) ? (hi - x) / d : std::numeric_limits<T>::infinity());
+    return std::max(r, T(0));
   }
 
-  // d = x_bar - x (x_bar in xc_); returns g.d.
-  T direction() {
+  // d = x_bar - x (x_bar in xc_), its slope g.d into slope_ and the
+  // feasible step into feasible_.
+  void direction() {
     T* d = d_.data();
-    const T *xb = xc_.data(), *x = x_.data(), *g = g_.data();
-    return sum_over<T>(n_, [=](Index j) {
-      d[j] = xb[j] - x[j];
-      return g[j] * d[j];
-    });
+    const T *xb = xc_.data(), *x = x_.data(), *g = g_.data(), *lo = lo_.data(), *hi = hi_.data();
+    T acc[2] = {0, T(1e10)};
+    auto body = [=](Index j0, Index j1, T* out) {
+      T slope = 0, step = out[1];
+#pragma omp simd reduction(+ : slope) reduction(min : step)
+      for (Index j = j0; j < j1; ++j) {
+        d[j] = xb[j] - x[j];
+        slope += g[j] * d[j];
+        step = std::min(step, room(d[j], x[j], lo[j], hi[j]));
+      }
+      out[0] += slope;
+      out[1] = step;
+    };
+    blocked_pass(n_, 2, acc, partials_.data(), threads_, body, fold_sum_min);
+    slope_ = acc[0];
+    feasible_ = acc[1];
   }
 
-  // x_bar into xc_: the Cauchy point, then the subspace step. False when the
-  // subspace system could not be factored.
+  static void fold_sum_min(T* acc, const T* part) {
+    acc[0] += part[0];
+    acc[1] = std::min(acc[1], part[1]);
+  }
+
+  // x_bar, d = x_bar - x, slope_ and feasible_: the Cauchy point, then the
+  // subspace step. False when the subspace system could not be factored.
   bool search_point() {
+    if (!cauchy_ready_) step_pass(false);
+    cauchy_ready_ = false;  // the Cauchy point and the subspace step overwrite what it prepared
     if (!constrained_ && bfgs_.count() > 0) {
-      // No bound can be met: the Cauchy point is x itself, every variable is
-      // free, and the subspace step is the L-BFGS step -B^-1 g.
-      xc_ = x_;
+      // No bound can be met: the Cauchy point is x itself (as the step pass
+      // left xc_), every variable is free, and the subspace step is the
+      // L-BFGS step -B^-1 g.
       std::fill(c_.data(), c_.data() + 2 * bfgs_.count(), T(0));
-      return subspace_step(n_);
+      return subspace_step();
     }
     const Index free_count = cauchy_point();
-    if (bfgs_.count() == 0 || free_count == 0) return true;
-    return subspace_step(free_count);
+    if (bfgs_.count() == 0 || free_count == 0) {
+      direction();
+      return true;
+    }
+    return subspace_step();
   }
 
-  // The generalized Cauchy point (BLNZ Algorithm CP) into xc_, c_ and free_;
-  // returns the number of free variables.
+  // The generalized Cauchy point (BLNZ Algorithm CP) into xc_, c_ and free_,
+  // from what the step pass prepared; returns the number of free variables.
   Index cauchy_point() {
     const Index k = bfgs_.count();
     const T theta = bfgs_.theta();
-    // Breakpoints t_i where x_i - t g_i meets its bound; d = -g on the
-    // variables that can move.
-    Index nbreak = 0, moving_unbounded = 0, free_count = 0;
-    for (Index i = 0; i < n_; ++i) {
-      const T gi = g_[i], xi = x_[i];
-      T tb = std::numeric_limits<T>::infinity();
-      if (gi < T(0) && std::isfinite(hi_[i])) tb = (xi - hi_[i]) / gi;
-      else if (gi > T(0) && std::isfinite(lo_[i])) tb = (xi - lo_[i]) / gi;
-      xc_[i] = xi;
-      if (lo_[i] == hi_[i] || tb <= T(0)) {
-        d_[i] = T(0);
-        free_[std::size_t(i)] = 0;
-        continue;
-      }
-      d_[i] = -gi;
-      free_[std::size_t(i)] = 1;
-      ++free_count;
-      t_[i] = tb;
-      if (std::isfinite(tb)) breaks_[std::size_t(nbreak++)] = i;
-      else if (gi != T(0)) ++moving_unbounded;
-    }
-    // p = W^T d; c = 0; f1 = g.d = -d.d; f2 = d^T B d.
+    Index nbreak = 0;
+    for (Index i = 0; i < n_; ++i)
+      if (free_[std::size_t(i)] && t_[i] < std::numeric_limits<T>::infinity()) breaks_[std::size_t(nbreak++)] = i;
+    Index free_count = Index(sums_[kFree]);
+    const Index moving_unbounded = Index(sums_[kUnbounded]);
+    // p = W^T d (load_cauchy_products); c = 0; f1 = g.d = -d.d; f2 = d^T B d.
     T* p = p_.data();
     T* c = c_.data();
-    for (Index a = 0; a < k; ++a) {
-      const T *ya = bfgs_.y(a), *sa = bfgs_.s(a), *d = d_.data();
-      const auto [yd, sd] = sum2_over<T>(n_, [=](Index j, T& yacc, T& sacc) {
-        yacc += ya[j] * d[j];
-        sacc += sa[j] * d[j];
-      });
-      p[a] = yd;
-      p[k + a] = theta * sd;
-    }
     std::fill(c, c + 2 * k, T(0));
-    T f1 = -d_.squaredNorm();
+    T f1 = -sums_[kDD];
     if (f1 == T(0)) return free_count;
     T f2 = -theta * f1 - middle_form(p, p);
     const T f2_floor = std::numeric_limits<T>::epsilon() * f2;
@@ -263,8 +347,12 @@ class LbfgsbRun {
     }
     dtm = std::max(dtm, T(0));
     t_old += dtm;
-    for (Index i = 0; i < n_; ++i)
-      if (d_[i] != T(0)) xc_[i] = x_[i] + t_old * d_[i];
+    {
+      T* xc = xc_.data();
+      const T *x = x_.data(), *d = d_.data();
+      const T t = t_old;
+      for_each_index(n_, [=](Index j) { xc[j] = d[j] != T(0) ? x[j] + t * d[j] : xc[j]; });
+    }
     for (Index a = 0; a < 2 * k; ++a) c[a] += dtm * p[a];
     return free_count;
   }
@@ -280,79 +368,100 @@ class LbfgsbRun {
   }
 
   // Minimizes the model over the free variables from xc_ (BLNZ section
-  // 5.1, the direct primal method), then Morales–Nocedal's projection.
-  bool subspace_step(Index free_count) {
-    (void)free_count;
+  // 5.1, the direct primal method), then Morales–Nocedal's projection;
+  // two blocked passes over S and Y.
+  bool subspace_step() {
     const Index k = bfgs_.count();
     const T theta = bfgs_.theta(), inv_theta = T(1) / theta;
     if (!bfgs_.factor_subspace(free_)) return false;
-    // r = Z^T (g + theta (xc - x) - W M c), zero off the free set.
+    const std::uint8_t* fr = free_.data();
+    T* r = r_.data();
+    const T *g = g_.data(), *xc = xc_.data(), *x = x_.data();
+    // r = Z^T (g + theta (xc - x) - W M c), zero off the free set, and
+    // v = W_F^T r in the same pass.
     bfgs_.middle_times(c_.data(), u_.data());
-    {
-      T* r = r_.data();
-      const T *g = g_.data(), *xc = xc_.data(), *x = x_.data();
-      const std::uint8_t* fr = free_.data();
-      for_each_index(n_, [=](Index j) { r[j] = T(fr[j]) * (g[j] + theta * (xc[j] - x[j])); });
-      for (Index a = 0; a < k; ++a) {
-        const T cy = u_[a], cs = theta * u_[k + a];
-        if (cy == T(0) && cs == T(0)) continue;
-        const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
-        for_each_index(n_, [=](Index j) { r[j] -= T(fr[j]) * (cy * ya[j] + cs * sa[j]); });
-      }
-    }
-    // v = K^-1 W_F^T r.
     T* v = w_.data();
-    for (Index a = 0; a < k; ++a) {
-      const T *ya = bfgs_.y(a), *sa = bfgs_.s(a), *r = r_.data();
-      const auto [yr, sr] = sum2_over<T>(n_, [=](Index j, T& yacc, T& sacc) {
-        yacc += ya[j] * r[j];
-        sacc += sa[j] * r[j];
+    std::fill(v, v + 2 * k, T(0));
+    {
+      const T* mc = u_.data();
+      auto body = [&](Index j0, Index j1, T* acc) {
+#pragma omp simd
+        for (Index j = j0; j < j1; ++j) r[j] = g[j] + theta * (xc[j] - x[j]);
+        for (Index a = 0; a < k; ++a) {
+          const T cy = mc[a], cs = theta * mc[k + a];
+          const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
+#pragma omp simd
+          for (Index j = j0; j < j1; ++j) r[j] -= cy * ya[j] + cs * sa[j];
+        }
+#pragma omp simd
+        for (Index j = j0; j < j1; ++j) r[j] *= T(fr[j]);
+        for (Index a = 0; a < k; ++a) {
+          const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
+          T yr = 0, sr = 0;
+#pragma omp simd reduction(+ : yr, sr)
+          for (Index j = j0; j < j1; ++j) {
+            yr += ya[j] * r[j];
+            sr += sa[j] * r[j];
+          }
+          acc[a] += yr;
+          acc[k + a] += sr;
+        }
+      };
+      blocked_pass(n_, 2 * k, v, partials_.data(), threads_, body, [k](T* acc, const T* part) {
+        for (Index q = 0; q < 2 * k; ++q) acc[q] += part[q];
       });
-      v[a] = yr;
-      v[k + a] = theta * sr;
     }
+    for (Index a = 0; a < k; ++a) v[k + a] *= theta;
     bfgs_.subspace_solve(v);
-    // du = -r / theta - W_F v / theta^2, into d_.
+    // du = -r / theta - W_F v / theta^2 (into t_, free since the Cauchy
+    // point), x_bar = P(xc + du) (Morales–Nocedal; xc + du unconstrained),
+    // d = x_bar - x, its slope and the feasible step, in one pass.
+    T* du = t_.data();
+    T* d = d_.data();
+    const T *lo = lo_.data(), *hi = hi_.data();
+    const bool boxed = constrained_;
+    T acc[2] = {0, T(1e10)};
     {
-      T* du = d_.data();
-      const T* r = r_.data();
-      const std::uint8_t* fr = free_.data();
-      for_each_index(n_, [=](Index j) { du[j] = -r[j] * inv_theta; });
-      for (Index a = 0; a < k; ++a) {
-        const T cy = v[a] * inv_theta * inv_theta, cs = v[k + a] * inv_theta;
-        const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
-        for_each_index(n_, [=](Index j) { du[j] -= T(fr[j]) * (cy * ya[j] + cs * sa[j]); });
-      }
+      auto body = [&](Index j0, Index j1, T* out) {
+#pragma omp simd
+        for (Index j = j0; j < j1; ++j) du[j] = T(0);
+        for (Index a = 0; a < k; ++a) {
+          const T cy = v[a] * inv_theta * inv_theta, cs = v[k + a] * inv_theta;
+          const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
+#pragma omp simd
+          for (Index j = j0; j < j1; ++j) du[j] += cy * ya[j] + cs * sa[j];
+        }
+        T slope = 0, step = out[1];
+#pragma omp simd reduction(+ : slope) reduction(min : step)
+        for (Index j = j0; j < j1; ++j) {
+          du[j] = -r[j] * inv_theta - T(fr[j]) * du[j];
+          const T xb = boxed ? std::min(std::max(xc[j] + du[j], lo[j]), hi[j]) : xc[j] + du[j];
+          d[j] = xb - x[j];
+          slope += d[j] * g[j];
+          step = std::min(step, room(d[j], x[j], lo[j], hi[j]));
+        }
+        out[0] += slope;
+        out[1] = step;
+      };
+      blocked_pass(n_, 2, acc, partials_.data(), threads_, body, fold_sum_min);
     }
-    if (!constrained_) {
-      xc_ += d_;
-      return true;
-    }
-    // Morales–Nocedal: project xc + du onto the box; keep it if it points
-    // downhill from x, else truncate du at the first bound it meets.
-    T* xb = r_.data();  // r is no longer needed
-    {
-      const T *xc = xc_.data(), *du = d_.data(), *lo = lo_.data(), *hi = hi_.data();
-      for_each_index(n_, [=](Index j) { xb[j] = std::min(std::max(xc[j] + du[j], lo[j]), hi[j]); });
-    }
-    const T *x = x_.data(), *g = g_.data();
-    const T slope = sum_over<T>(n_, [=](Index j) { return (xb[j] - x[j]) * g[j]; });
-    if (slope <= T(0)) {
-      xc_.swap(r_);
-      return true;
-    }
+    slope_ = acc[0];
+    feasible_ = acc[1];
+    // Keep the projected point if it points downhill from x, else truncate
+    // du at the first bound it meets.
+    if (!constrained_ || slope_ <= T(0)) return true;
     T alpha = 1;
     Index blocking = -1;
     for (Index i = 0; i < n_; ++i) {
       if (!free_[std::size_t(i)]) continue;
-      const T di = d_[i];
+      const T di = du[i];
       T limit = alpha;
       if (di < T(0) && std::isfinite(lo_[i])) {
-        const T room = lo_[i] - xc_[i];
-        limit = room >= T(0) ? T(0) : (di * alpha < room ? room / di : alpha);
+        const T space = lo_[i] - xc_[i];
+        limit = space >= T(0) ? T(0) : (di * alpha < space ? space / di : alpha);
       } else if (di > T(0) && std::isfinite(hi_[i])) {
-        const T room = hi_[i] - xc_[i];
-        limit = room <= T(0) ? T(0) : (di * alpha > room ? room / di : alpha);
+        const T space = hi_[i] - xc_[i];
+        limit = space <= T(0) ? T(0) : (di * alpha > space ? space / di : alpha);
       }
       if (limit < alpha) {
         alpha = limit;
@@ -360,8 +469,9 @@ class LbfgsbRun {
       }
     }
     for (Index i = 0; i < n_; ++i)
-      if (free_[std::size_t(i)]) xc_[i] += alpha * d_[i];
-    if (blocking >= 0) xc_[blocking] = d_[blocking] > T(0) ? hi_[blocking] : lo_[blocking];
+      if (free_[std::size_t(i)]) xc_[i] += alpha * du[i];
+    if (blocking >= 0) xc_[blocking] = du[blocking] > T(0) ? hi_[blocking] : lo_[blocking];
+    direction();
     return true;
   }
 
@@ -375,6 +485,12 @@ class LbfgsbRun {
   std::vector<std::uint8_t> free_;
   std::vector<Index> breaks_;
   Vector<T> p_, c_, w_, u_;  // length 2m
+  int threads_;                     // the blocked passes' threads
+  Vector<T> sums_, partials_;       // the step pass's sums (StepSum, then per slot); threads_ rows of them
+  std::vector<Index> slots_of_;     // the slots the step pass visits: the held pairs, then the spare
+  Index pair_slot_ = 0;             // the slot the last step pass wrote its pair into
+  T slope_ = 0, feasible_ = 0;      // g.d and the largest feasible step along d
+  bool cauchy_ready_ = false;       // the step pass has prepared the Cauchy point at x
   bool constrained_ = false, boxed_ = true;
 };
 
