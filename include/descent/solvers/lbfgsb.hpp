@@ -94,8 +94,6 @@ class CompactBfgs {
         yy_free_(Matrix<T>::Zero(m + 1, m + 1)), sy_free_(Matrix<T>::Zero(m + 1, m + 1)),
         ss_active_(Matrix<T>::Zero(m + 1, m + 1)), gram_free_(std::size_t(n), 1), d_(m), l_(m, m), t_chol_(m, m),
         e_chol_(m, m), k21_(m, m), x_(m, m), sc_chol_(m, m), scratch_(2 * m) {
-    s_.setZero();
-    y_.setZero();
     changed_.reserve(std::size_t(n));
   }
 

@@ -243,17 +243,21 @@ class LbfgsbRun {
     return std::max(r, T(0));
   }
 
-  // d = x_bar - x (x_bar in xc_), its slope g.d into slope_ and the
-  // feasible step into feasible_.
-  void direction() {
+  // d = x_bar - x, its slope g.d into slope_ and the feasible step into
+  // feasible_, in one blocked pass: prepare(j0, j1) runs first on each
+  // block, then x_bar(j) gives x_bar's entries (xc_ unless a caller forms
+  // x_bar on the fly).
+  template <class Prepare, class XBar>
+  void direction_pass(const Prepare& prepare, const XBar& x_bar) {
     T* d = d_.data();
-    const T *xb = xc_.data(), *x = x_.data(), *g = g_.data(), *lo = lo_.data(), *hi = hi_.data();
+    const T *x = x_.data(), *g = g_.data(), *lo = lo_.data(), *hi = hi_.data();
     T acc[2] = {0, T(1e10)};
-    auto body = [=](Index j0, Index j1, T* out) {
+    auto body = [&](Index j0, Index j1, T* out) {
+      prepare(j0, j1);
       T slope = 0, step = out[1];
 #pragma omp simd reduction(+ : slope) reduction(min : step)
       for (Index j = j0; j < j1; ++j) {
-        d[j] = xb[j] - x[j];
+        d[j] = x_bar(j) - x[j];
         slope += g[j] * d[j];
         step = std::min(step, room(d[j], x[j], lo[j], hi[j]));
       }
@@ -263,6 +267,12 @@ class LbfgsbRun {
     blocked_pass(n_, 2, acc, partials_.data(), threads_, body, fold_sum_min);
     slope_ = acc[0];
     feasible_ = acc[1];
+  }
+
+  // The same with x_bar in xc_.
+  void direction() {
+    const T* xb = xc_.data();
+    direction_pass([](Index, Index) {}, [=](Index j) { return xb[j]; });
   }
 
   static void fold_sum_min(T* acc, const T* part) {
@@ -417,36 +427,22 @@ class LbfgsbRun {
     // point), x_bar = P(xc + du) (Morales–Nocedal; xc + du unconstrained),
     // d = x_bar - x, its slope and the feasible step, in one pass.
     T* du = t_.data();
-    T* d = d_.data();
     const T *lo = lo_.data(), *hi = hi_.data();
-    const bool boxed = constrained_;
-    T acc[2] = {0, T(1e10)};
-    {
-      auto body = [&](Index j0, Index j1, T* out) {
+    const bool project = constrained_;
+    auto form_du = [&](Index j0, Index j1) {
 #pragma omp simd
-        for (Index j = j0; j < j1; ++j) du[j] = T(0);
-        for (Index a = 0; a < k; ++a) {
-          const T cy = v[a] * inv_theta * inv_theta, cs = v[k + a] * inv_theta;
-          const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
+      for (Index j = j0; j < j1; ++j) du[j] = T(0);
+      for (Index a = 0; a < k; ++a) {
+        const T cy = v[a] * inv_theta * inv_theta, cs = v[k + a] * inv_theta;
+        const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
 #pragma omp simd
-          for (Index j = j0; j < j1; ++j) du[j] += cy * ya[j] + cs * sa[j];
-        }
-        T slope = 0, step = out[1];
-#pragma omp simd reduction(+ : slope) reduction(min : step)
-        for (Index j = j0; j < j1; ++j) {
-          du[j] = -r[j] * inv_theta - T(fr[j]) * du[j];
-          const T xb = boxed ? std::min(std::max(xc[j] + du[j], lo[j]), hi[j]) : xc[j] + du[j];
-          d[j] = xb - x[j];
-          slope += d[j] * g[j];
-          step = std::min(step, room(d[j], x[j], lo[j], hi[j]));
-        }
-        out[0] += slope;
-        out[1] = step;
-      };
-      blocked_pass(n_, 2, acc, partials_.data(), threads_, body, fold_sum_min);
-    }
-    slope_ = acc[0];
-    feasible_ = acc[1];
+        for (Index j = j0; j < j1; ++j) du[j] += cy * ya[j] + cs * sa[j];
+      }
+    };
+    direction_pass(form_du, [=](Index j) {
+      du[j] = -r[j] * inv_theta - T(fr[j]) * du[j];
+      return project ? std::min(std::max(xc[j] + du[j], lo[j]), hi[j]) : xc[j] + du[j];
+    });
     // Keep the projected point if it points downhill from x, else truncate
     // du at the first bound it meets.
     if (!constrained_ || slope_ <= T(0)) return true;
