@@ -190,6 +190,27 @@ class CompactBfgs {
     }
   }
 
+  // v -= W_F' W_F u for u of length 2k, W = [Y, theta S] restricted to the
+  // free set of the last factor_subspace, from the split Grams (no pass
+  // over the variables).
+  void subtract_free_gram(const T* u, T* v) const {
+    const Index k = count_;
+    const T* uy = u;
+    const T* us = u + k;
+    for (Index a = 0; a < k; ++a) {
+      const Index sa = slot(a);
+      T yw = 0, sw = 0;  // y_a' W_F u and s_a' W_F u over the free set
+      for (Index b = 0; b < k; ++b) {
+        const Index sb = slot(b);
+        const T ss_free = ss_(sa, sb) - ss_active_(sa, sb);
+        yw += yy_free_(sa, sb) * uy[b] + theta_ * sy_free_(sb, sa) * us[b];
+        sw += sy_free_(sa, sb) * uy[b] + theta_ * ss_free * us[b];
+      }
+      v[a] -= yw;
+      v[k + a] -= theta_ * sw;
+    }
+  }
+
   // Brings the free/active Gram matrices to the free set `free` (one byte
   // per variable) by adding and removing the variables that changed, then
   // factors K = M^-1 - W_F^T W_F / theta. False if a factor is not positive

@@ -11,6 +11,113 @@
 namespace descent {
 namespace detail {
 
+// The step pass's loops over one block of rows, as free functions on
+// restrict pointers: inside a lambda that captures by reference GCC reloads
+// every captured pointer after each store and leaves the loops scalar.
+template <class T>
+struct StepRows {
+  const T *xn, *gn, *xo, *go, *lo, *hi;  // the new and the old point and gradient, the bounds
+  T *sn, *yn, *d, *xc, *tb;              // s and y (with a pair), the Cauchy path's d, xc and breakpoints
+  std::uint8_t* fr;                      // free on the path
+};
+
+// acc[0..5]: s.g_old, d.d, the moving count, the moving ones with no
+// breakpoint, max |P(x - g) - x| and the first breakpoint (see
+// LbfgsbRun::StepSum).
+template <bool kWithPair, class T>
+void step_rows(const StepRows<T>& p, Index j0, Index j1, T* acc) {
+  const T* __restrict xn = p.xn;
+  const T* __restrict gn = p.gn;
+  const T* __restrict xo = p.xo;
+  const T* __restrict go = p.go;
+  const T* __restrict lo = p.lo;
+  const T* __restrict hi = p.hi;
+  T* __restrict sn = p.sn;
+  T* __restrict yn = p.yn;
+  T* __restrict d = p.d;
+  T* __restrict xc = p.xc;
+  T* __restrict tb = p.tb;
+  std::uint8_t* __restrict fr = p.fr;
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  T sg = 0, dd = 0, nfree = 0, unbounded = 0, pg = acc[4], first = acc[5];
+#pragma omp simd reduction(+ : sg, dd, nfree, unbounded) reduction(max : pg) reduction(min : first)
+  for (Index j = j0; j < j1; ++j) {
+    const T gi = gn[j], xi = xn[j];
+    if constexpr (kWithPair) {
+      const T sj = xi - xo[j];
+      sn[j] = sj;
+      yn[j] = gi - go[j];
+      sg += sj * go[j];
+    }
+    // (x - hi) / g for g < 0 and (x - lo) / g for g > 0: +inf where that bound is infinite.
+    const T t = gi < T(0) ? (xi - hi[j]) / gi : (gi > T(0) ? (xi - lo[j]) / gi : inf);
+    const bool moving = lo[j] != hi[j] && t > T(0);
+    tb[j] = t;
+    const T dj = moving ? -gi : T(0);
+    d[j] = dj;
+    xc[j] = xi;
+    dd += dj * dj;
+    nfree += moving ? T(1) : T(0);
+    unbounded += (moving && !(t < inf) && gi != T(0)) ? T(1) : T(0);
+    first = std::min(first, moving ? t : inf);
+    pg = std::max(pg, std::abs(std::min(std::max(xi - gi, lo[j]), hi[j]) - xi));
+  }
+  // The byte mask in a loop of its own: in the loop above it would set the
+  // vector width to 64 lanes.
+#pragma omp simd
+  for (Index j = j0; j < j1; ++j) fr[j] = lo[j] != hi[j] && tb[j] > T(0);
+  acc[0] += sg;
+  acc[1] += dd;
+  acc[2] += nfree;
+  acc[3] += unbounded;
+  acc[4] = pg;
+  acc[5] = first;
+}
+
+// The products of the new pair (sn, yn) with one held pair (sp, yp) over
+// rows [j0, j1), added into q in CompactBfgs::PairSum order; fr is 1 on the
+// rows free at the last Gram update and 0 elsewhere (in T: a byte mask
+// would make GCC widen the loop to 64 lanes and spill its ten sums), d is
+// the Cauchy path.
+template <class T>
+void pair_sums(const T* __restrict sn, const T* __restrict yn, const T* __restrict sp, const T* __restrict yp,
+               const T* __restrict d, const T* __restrict fr, Index j0, Index j1, T* __restrict q) {
+  using Sum = typename CompactBfgs<T>::PairSum;
+  T ss = 0, sy = 0, ys = 0, yy = 0, yyf = 0, syf = 0, ysf = 0, ssa = 0, yd = 0, sd = 0;
+#pragma omp simd reduction(+ : ss, sy, ys, yy, yyf, syf, ysf, ssa, yd, sd)
+  for (Index j = j0; j < j1; ++j) {
+    const T f = fr[j];
+    const T pss = sn[j] * sp[j], psy = sn[j] * yp[j], pys = sp[j] * yn[j], pyy = yn[j] * yp[j];
+    ss += pss;
+    sy += psy;
+    ys += pys;
+    yy += pyy;
+    yyf += f * pyy;
+    syf += f * psy;
+    ysf += f * pys;
+    ssa += (T(1) - f) * pss;
+    yd += yp[j] * d[j];
+    sd += sp[j] * d[j];
+  }
+  q[Sum::kSS] += ss;
+  q[Sum::kSY] += sy;
+  q[Sum::kYS] += ys;
+  q[Sum::kYY] += yy;
+  q[Sum::kYYFree] += yyf;
+  q[Sum::kSYFree] += syf;
+  q[Sum::kYSFree] += ysf;
+  q[Sum::kSSActive] += ssa;
+  q[Sum::kYD] += yd;
+  q[Sum::kSD] += sd;
+}
+
+// out += cy ya + cs sa over [0, len).
+template <class T>
+void add_pair(T* __restrict out, T cy, const T* __restrict ya, T cs, const T* __restrict sa, Index len) {
+#pragma omp simd
+  for (Index j = 0; j < len; ++j) out[j] += cy * ya[j] + cs * sa[j];
+}
+
 template <class T, class F>
 class LbfgsbRun {
  public:
@@ -18,7 +125,7 @@ class LbfgsbRun {
       : options_(o), bounds_(bounds), monitor_("lbfgsb", o.stop, callback, n), eval_(f), n_(n),
         bfgs_(n, o.memory), lo_(workspace_vector<T>(n)), hi_(workspace_vector<T>(n)), x_(workspace_vector<T>(n)),
         g_(workspace_vector<T>(n)), xc_(workspace_vector<T>(n)), d_(workspace_vector<T>(n)),
-        r_(workspace_vector<T>(n)), x_trial_(workspace_vector<T>(n)), g_trial_(workspace_vector<T>(n)),
+        x_trial_(workspace_vector<T>(n)), g_trial_(workspace_vector<T>(n)),
         t_(workspace_vector<T>(n)), free_(std::size_t(n), 1), breaks_(std::size_t(n)), p_(2 * o.memory),
         c_(2 * o.memory), w_(2 * o.memory), u_(2 * o.memory), threads_(pass_threads()),
         sums_(kStepSums + CompactBfgs<T>::kPairSums * (o.memory + 1)), partials_(Index(threads_) * sums_.size()),
@@ -114,7 +221,9 @@ class LbfgsbRun {
  private:
   using Bfgs = CompactBfgs<T>;
   // sums_: the step pass's scalars, then Bfgs::kPairSums per slot.
-  enum StepSum : Index { kSG, kDD, kFree, kUnbounded, kPG, kStepSums };
+  enum StepSum : Index { kSG, kDD, kFree, kUnbounded, kPG, kFirstBreak, kStepSums };
+  static_assert(kSG == 0 && kDD == 1 && kFree == 2 && kUnbounded == 3 && kPG == 4 && kFirstBreak == 5,
+                "step_rows writes acc[0..5]");
 
   void project(ConstVectorRef<T> in, Vector<T>& out) const {
     for (Index i = 0; i < n_; ++i) out[i] = std::clamp(in[i], lo_[i], hi_[i]);
@@ -145,68 +254,25 @@ class LbfgsbRun {
     T* yn = with_pair ? bfgs_.y_at(pair_slot_) : nullptr;
     const Index width = with_pair ? Index(sums_.size()) : kStepSums;
     std::fill(sums_.data(), sums_.data() + width, T(0));
+    sums_[kFirstBreak] = std::numeric_limits<T>::infinity();
+    const StepRows<T> rows{xn, gn, xo, go, lo, hi, sn, yn, d, xc, tb, fr};
     auto body = [&](Index j0, Index j1, T* acc) {
-      T sg = 0, dd = 0, nfree = 0, unbounded = 0, pg = acc[kPG];
-#pragma omp simd reduction(+ : sg, dd, nfree, unbounded) reduction(max : pg)
-      for (Index j = j0; j < j1; ++j) {
-        const T gi = gn[j], xi = xn[j];
-        if (with_pair) {
-          sn[j] = xi - xo[j];
-          yn[j] = gi - go[j];
-          sg += sn[j] * go[j];
-        }
-        // (x - hi) / g for g < 0 and (x - lo) / g for g > 0: +inf where that bound is infinite.
-        const T t = gi < T(0) ? (xi - hi[j]) / gi : (gi > T(0) ? (xi - lo[j]) / gi : std::numeric_limits<T>::infinity());
-        const bool moving = lo[j] != hi[j] && t > T(0);
-        fr[j] = moving;
-        tb[j] = t;
-        d[j] = moving ? -gi : T(0);
-        xc[j] = xi;
-        dd += d[j] * d[j];
-        nfree += T(moving);
-        unbounded += T(moving && !(t < std::numeric_limits<T>::infinity()) && gi != T(0));
-        pg = std::max(pg, std::abs(std::min(std::max(xi - gi, lo[j]), hi[j]) - xi));
-      }
-      acc[kSG] += sg;
-      acc[kDD] += dd;
-      acc[kFree] += nfree;
-      acc[kUnbounded] += unbounded;
-      acc[kPG] = pg;
+      if (with_pair)
+        step_rows<true>(rows, j0, j1, acc);
+      else
+        step_rows<false>(rows, j0, j1, acc);
+      if (held < 0) return;
+      T mask[kBlockRows];  // gram_fr over the block, offset by j0
+      for (Index j = j0; j < j1; ++j) mask[j - j0] = gram_fr[j] ? T(1) : T(0);
       for (Index a = 0; a <= held; ++a) {
         const Index sa = slots_of_[std::size_t(a)];
-        const T* sp = bfgs_.s_at(sa);
-        const T* yp = bfgs_.y_at(sa);
-        T ss = 0, sy = 0, ys = 0, yy = 0, yyf = 0, syf = 0, ysf = 0, ssa = 0, yd = 0, sd = 0;
-#pragma omp simd reduction(+ : ss, sy, ys, yy, yyf, syf, ysf, ssa, yd, sd)
-        for (Index j = j0; j < j1; ++j) {
-          const T f = T(gram_fr[j]);
-          const T pss = sn[j] * sp[j], psy = sn[j] * yp[j], pys = sp[j] * yn[j], pyy = yn[j] * yp[j];
-          ss += pss;
-          sy += psy;
-          ys += pys;
-          yy += pyy;
-          yyf += f * pyy;
-          syf += f * psy;
-          ysf += f * pys;
-          ssa += (T(1) - f) * pss;
-          yd += yp[j] * d[j];
-          sd += sp[j] * d[j];
-        }
-        T* q = acc + kStepSums + Bfgs::kPairSums * sa;
-        q[Bfgs::kSS] += ss;
-        q[Bfgs::kSY] += sy;
-        q[Bfgs::kYS] += ys;
-        q[Bfgs::kYY] += yy;
-        q[Bfgs::kYYFree] += yyf;
-        q[Bfgs::kSYFree] += syf;
-        q[Bfgs::kYSFree] += ysf;
-        q[Bfgs::kSSActive] += ssa;
-        q[Bfgs::kYD] += yd;
-        q[Bfgs::kSD] += sd;
+        pair_sums(sn + j0, yn + j0, bfgs_.s_at(sa) + j0, bfgs_.y_at(sa) + j0, d + j0, mask, 0, j1 - j0,
+                  acc + kStepSums + Bfgs::kPairSums * sa);
       }
     };
     auto fold = [width](T* acc, const T* part) {
-      for (Index q = 0; q < width; ++q) acc[q] = q == kPG ? std::max(acc[q], part[q]) : acc[q] + part[q];
+      for (Index q = 0; q < width; ++q)
+        acc[q] = q == kPG ? std::max(acc[q], part[q]) : q == kFirstBreak ? std::min(acc[q], part[q]) : acc[q] + part[q];
     };
     blocked_pass(n_, width, sums_.data(), partials_.data(), threads_, body, fold);
     cauchy_ready_ = true;
@@ -254,12 +320,19 @@ class LbfgsbRun {
     T acc[2] = {0, T(1e10)};
     auto body = [&](Index j0, Index j1, T* out) {
       prepare(j0, j1);
+      T* __restrict db = d;
+      const T* __restrict xb = x;
+      const T* __restrict gb = g;
+      const T* __restrict lb = lo;
+      const T* __restrict hb = hi;
+      const XBar xbar = x_bar;  // a copy: through the capture GCC reloads it on every row
       T slope = 0, step = out[1];
 #pragma omp simd reduction(+ : slope) reduction(min : step)
       for (Index j = j0; j < j1; ++j) {
-        d[j] = x_bar(j) - x[j];
-        slope += g[j] * d[j];
-        step = std::min(step, room(d[j], x[j], lo[j], hi[j]));
+        const T dj = xbar(j) - xb[j];
+        db[j] = dj;
+        slope += gb[j] * dj;
+        step = std::min(step, room(dj, xb[j], lb[j], hb[j]));
       }
       out[0] += slope;
       out[1] = step;
@@ -290,6 +363,7 @@ class LbfgsbRun {
       // left xc_), every variable is free, and the subspace step is the
       // L-BFGS step -B^-1 g.
       std::fill(c_.data(), c_.data() + 2 * bfgs_.count(), T(0));
+      cauchy_t_ = T(0);
       return subspace_step();
     }
     const Index free_count = cauchy_point();
@@ -305,9 +379,6 @@ class LbfgsbRun {
   Index cauchy_point() {
     const Index k = bfgs_.count();
     const T theta = bfgs_.theta();
-    Index nbreak = 0;
-    for (Index i = 0; i < n_; ++i)
-      if (free_[std::size_t(i)] && t_[i] < std::numeric_limits<T>::infinity()) breaks_[std::size_t(nbreak++)] = i;
     Index free_count = Index(sums_[kFree]);
     const Index moving_unbounded = Index(sums_[kUnbounded]);
     // p = W^T d (load_cauchy_products); c = 0; f1 = g.d = -d.d; f2 = d^T B d.
@@ -315,19 +386,36 @@ class LbfgsbRun {
     T* c = c_.data();
     std::fill(c, c + 2 * k, T(0));
     T f1 = -sums_[kDD];
+    cauchy_t_ = T(0);
     if (f1 == T(0)) return free_count;
     T f2 = -theta * f1 - middle_form(p, p);
     const T f2_floor = std::numeric_limits<T>::epsilon() * f2;
     T dtm = -f1 / f2, t_old = 0;
 
     // Visit the breakpoints in increasing order while the minimizer along
-    // the current segment lies beyond its end.
-    auto later = [&](Index a, Index b) { return t_[a] > t_[b]; };
-    std::make_heap(breaks_.begin(), breaks_.begin() + nbreak, later);
-    Index left = nbreak;
-    while (left > 0) {
-      std::pop_heap(breaks_.begin(), breaks_.begin() + left, later);
-      const Index b = breaks_[std::size_t(--left)];
+    // the current segment lies beyond its end. Usually it stops after a few
+    // (near a solution, before the first, which the step pass found), so
+    // they are gathered only when the first is reached, and ordered a batch
+    // at a time: the next smallest, selected in O(n) and sorted, the batch
+    // doubling each time.
+    Index nbreak = 0, next = 0, ready = 0, batch = 16;
+    if (!(dtm < sums_[kFirstBreak])) {
+      for (Index i = 0; i < n_; ++i)
+        if (free_[std::size_t(i)] && t_[i] < std::numeric_limits<T>::infinity())
+          breaks_[std::size_t(nbreak++)] = Break{t_[i], i};
+    }
+    auto earlier = [](const Break& a, const Break& b) { return a.t < b.t || (a.t == b.t && a.i < b.i); };
+    while (next < nbreak) {
+      if (next == ready) {
+        const auto first = breaks_.begin() + next, last = breaks_.begin() + nbreak;
+        const auto end = first + std::min(batch, nbreak - next);
+        if (end < last) std::nth_element(first, end - 1, last, earlier);
+        std::sort(first, end, earlier);
+        ready = Index(end - breaks_.begin());
+        batch *= 2;
+      }
+      const Index b = breaks_[std::size_t(next++)].i;
+      const Index left = nbreak - next;
       const T dt = t_[b] - t_old;
       if (dtm < dt) break;
       // x_b reaches its bound and leaves the free set.
@@ -357,6 +445,7 @@ class LbfgsbRun {
     }
     dtm = std::max(dtm, T(0));
     t_old += dtm;
+    cauchy_t_ = t_old;
     {
       T* xc = xc_.data();
       const T *x = x_.data(), *d = d_.data();
@@ -378,69 +467,51 @@ class LbfgsbRun {
   }
 
   // Minimizes the model over the free variables from xc_ (BLNZ section
-  // 5.1, the direct primal method), then Morales–Nocedal's projection;
-  // two blocked passes over S and Y.
+  // 5.1, the direct primal method), then Morales–Nocedal's projection.
+  //
+  // The reduced gradient r = Z'(q - W M c), q = g + theta (xc - x), needs
+  // no pass of its own: on the free set xc - x = t* d = -t* g (t* where the
+  // Cauchy point stopped), and the Cauchy point leaves p = -W_F' g, so
+  // W_F' q = -(1 - theta t*) p, and W_F' W_F M c comes from the split Grams.
+  // One blocked pass then forms du = -r / theta - W_F K^-1 (W_F' r) / theta^2
+  // with r on the fly, and d = x_bar - x.
   bool subspace_step() {
     const Index k = bfgs_.count();
     const T theta = bfgs_.theta(), inv_theta = T(1) / theta;
     if (!bfgs_.factor_subspace(free_)) return false;
-    const std::uint8_t* fr = free_.data();
-    T* r = r_.data();
-    const T *g = g_.data(), *xc = xc_.data(), *x = x_.data();
-    // r = Z^T (g + theta (xc - x) - W M c), zero off the free set, and
-    // v = W_F^T r in the same pass.
-    bfgs_.middle_times(c_.data(), u_.data());
+    bfgs_.middle_times(c_.data(), u_.data());  // M c
+    const T* mc = u_.data();
     T* v = w_.data();
-    std::fill(v, v + 2 * k, T(0));
-    {
-      const T* mc = u_.data();
-      auto body = [&](Index j0, Index j1, T* acc) {
-#pragma omp simd
-        for (Index j = j0; j < j1; ++j) r[j] = g[j] + theta * (xc[j] - x[j]);
-        for (Index a = 0; a < k; ++a) {
-          const T cy = mc[a], cs = theta * mc[k + a];
-          const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
-#pragma omp simd
-          for (Index j = j0; j < j1; ++j) r[j] -= cy * ya[j] + cs * sa[j];
-        }
-#pragma omp simd
-        for (Index j = j0; j < j1; ++j) r[j] *= T(fr[j]);
-        for (Index a = 0; a < k; ++a) {
-          const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
-          T yr = 0, sr = 0;
-#pragma omp simd reduction(+ : yr, sr)
-          for (Index j = j0; j < j1; ++j) {
-            yr += ya[j] * r[j];
-            sr += sa[j] * r[j];
-          }
-          acc[a] += yr;
-          acc[k + a] += sr;
-        }
-      };
-      blocked_pass(n_, 2 * k, v, partials_.data(), threads_, body, [k](T* acc, const T* part) {
-        for (Index q = 0; q < 2 * k; ++q) acc[q] += part[q];
-      });
-    }
-    for (Index a = 0; a < k; ++a) v[k + a] *= theta;
+    const T scale = -(T(1) - theta * cauchy_t_);
+    for (Index a = 0; a < 2 * k; ++a) v[a] = scale * p_[a];
+    bfgs_.subtract_free_gram(mc, v);  // v = W_F' r
     bfgs_.subspace_solve(v);
-    // du = -r / theta - W_F v / theta^2 (into t_, free since the Cauchy
-    // point), x_bar = P(xc + du) (Morales–Nocedal; xc + du unconstrained),
-    // d = x_bar - x, its slope and the feasible step, in one pass.
+    // du = Z (-q / theta + Y ya + S sb), ya = (M c)_y / theta - v_y /
+    // theta^2, sb = (M c)_s - v_s / theta (into t_, free since the
+    // Cauchy point), x_bar = P(xc + du) (Morales–Nocedal; xc + du
+    // unconstrained), d = x_bar - x, its slope and the feasible step.
+    T* ya = p_.data();  // p and c are spent
+    T* sb = c_.data();
+    for (Index a = 0; a < k; ++a) {
+      ya[a] = mc[a] * inv_theta - v[a] * inv_theta * inv_theta;
+      sb[a] = mc[k + a] - v[k + a] * inv_theta;
+    }
     T* du = t_.data();
-    const T *lo = lo_.data(), *hi = hi_.data();
+    const std::uint8_t* fr = free_.data();
+    const T *g = g_.data(), *xc = xc_.data(), *x = x_.data(), *lo = lo_.data(), *hi = hi_.data();
     const bool project = constrained_;
     auto form_du = [&](Index j0, Index j1) {
+      const Index len = j1 - j0;
+      T* __restrict dub = du + j0;
+      const T* __restrict gb = g + j0;
+      const T* __restrict xcb = xc + j0;
+      const T* __restrict xb = x + j0;
 #pragma omp simd
-      for (Index j = j0; j < j1; ++j) du[j] = T(0);
-      for (Index a = 0; a < k; ++a) {
-        const T cy = v[a] * inv_theta * inv_theta, cs = v[k + a] * inv_theta;
-        const T *ya = bfgs_.y(a), *sa = bfgs_.s(a);
-#pragma omp simd
-        for (Index j = j0; j < j1; ++j) du[j] += cy * ya[j] + cs * sa[j];
-      }
+      for (Index j = 0; j < len; ++j) dub[j] = -(gb[j] + theta * (xcb[j] - xb[j])) * inv_theta;
+      for (Index a = 0; a < k; ++a) add_pair(dub, ya[a], bfgs_.y(a) + j0, sb[a], bfgs_.s(a) + j0, len);
+      for (Index j = j0; j < j1; ++j) du[j] = fr[j] ? du[j] : T(0);
     };
     direction_pass(form_du, [=](Index j) {
-      du[j] = -r[j] * inv_theta - T(fr[j]) * du[j];
       return project ? std::min(std::max(xc[j] + du[j], lo[j]), hi[j]) : xc[j] + du[j];
     });
     // Keep the projected point if it points downhill from x, else truncate
@@ -477,15 +548,20 @@ class LbfgsbRun {
   Evaluator<T, F> eval_;
   Index n_;
   CompactBfgs<T> bfgs_;
-  Vector<T> lo_, hi_, x_, g_, xc_, d_, r_, x_trial_, g_trial_, t_;
+  Vector<T> lo_, hi_, x_, g_, xc_, d_, x_trial_, g_trial_, t_;
   std::vector<std::uint8_t> free_;
-  std::vector<Index> breaks_;
+  struct Break {
+    T t;
+    Index i;
+  };
+  std::vector<Break> breaks_;       // the Cauchy path's breakpoints, gathered when it reaches the first
   Vector<T> p_, c_, w_, u_;  // length 2m
   int threads_;                     // the blocked passes' threads
   Vector<T> sums_, partials_;       // the step pass's sums (StepSum, then per slot); threads_ rows of them
   std::vector<Index> slots_of_;     // the slots the step pass visits: the held pairs, then the spare
   Index pair_slot_ = 0;             // the slot the last step pass wrote its pair into
   T slope_ = 0, feasible_ = 0;      // g.d and the largest feasible step along d
+  T cauchy_t_ = 0;                  // t* of the last Cauchy point
   bool cauchy_ready_ = false;       // the step pass has prepared the Cauchy point at x
   bool constrained_ = false, boxed_ = true;
 };
