@@ -44,7 +44,7 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   cmake --preset release -DDESCENT_BUILD_BENCH=ON >/dev/null
   cmake --build --preset release -j"$JOBS"
 fi
-for t in descent bench_lbfgs_peers; do
+for t in descent bench_lbfgs_peers bench_lbfgsb_peers; do
   [[ -x "$BIN/$t" ]] || { echo "$BIN/$t was not built" >&2; exit 1; }
 done
 ls "$ROOT"/build/release/python/descent_problems*.so >/dev/null 2>&1 ||
@@ -98,7 +98,16 @@ DESCENT_METHODS=(--method lbfgs --method trust-region --method newton --method b
 section "scipy on the Moré–Garbow–Hillstrom set"
 "$PY" bench/scipy_solvers.py mgh --time-limit 5 --json-out "$RESULTS/scipy_mgh.json"
 
-# --- 6. summary ---------------------------------------------------------------------
+# --- 6. bound-constrained: L-BFGS-B against scipy's and LBFGS++'s ------------------
+# n = 10^4 only (10^6 takes tens of minutes: BOUNDED_LARGE=1 adds it).
+BOUNDED_SIZES=(--n 10000)
+[[ -n "${BOUNDED_LARGE:-}" ]] && BOUNDED_SIZES+=(--n 1000000)
+section "descent vs scipy L-BFGS-B, the bound-constrained set"
+"$PY" bench/scipy_bounded.py "${BOUNDED_SIZES[@]}" --repeats "$REP_SMALL" --json-out "$RESULTS/scipy_bounded.json"
+section "descent vs LBFGS++ LBFGSBSolver, the bound-constrained set"
+"$BIN/bench_lbfgsb_peers" "${BOUNDED_SIZES[@]}" --repeats "$REP_SMALL" --json-out "$RESULTS/lbfgsb_peers.json"
+
+# --- 7. summary ---------------------------------------------------------------------
 section "summary (ratios are descent / peer: below 1, descent is cheaper)"
 "$PY" bench/summarize.py "$RESULTS"
 echo "load average after the runs: $(uptime_now); $((SECONDS - START)) s of benchmarks; JSON in $RESULTS"
