@@ -67,11 +67,11 @@ const std::vector<Entry>& entries() {
        [](Index n, const ProblemOptions& o) { return make_ill_conditioned_quadratic(n, o.condition); }},
       // Bound-constrained: Hock–Schittkowski (1981), then MINPACK-2 (1992).
       {{"hs1", "HS 1: Rosenbrock (MGH 1) with x2 >= -1.5; f* = 0", 2, false, false, true}, plain<make_hs1>()},
-      {{"hs2", "HS 2: Rosenbrock (MGH 1) with x2 >= 1.5; f* = 0.0504261879", 2, false, false, true}, plain<make_hs2>()},
+      {{"hs2", "HS 2: Rosenbrock (MGH 1) with x2 >= 1.5; f* = 0.0504261879 (from x0 every method ends at the local minimum 4.9412293)", 2, false, false, true}, plain<make_hs2>()},
       {{"hs3", "HS 3: x2 + 1e-5 (x2 - x1)^2, x2 >= 0; f* = 0", 2, false, false, true}, plain<make_hs3>()},
       {{"hs4", "HS 4: (x1 + 1)^3 / 3 + x2, x1 >= 1, x2 >= 0; f* = 8/3", 2, false, false, true}, plain<make_hs4>()},
       {{"hs5", "HS 5: McCormick in [-1.5, 4] x [-3, 3]; f* = -sqrt(3)/2 - pi/3", 2, false, false, true}, plain<make_hs5>()},
-      {{"hs25", "HS 25: Gulf (MGH 11) in [0.1, 100] x [0, 25.6] x [0, 5]; f* = 0", 3, false, false, true},
+      {{"hs25", "HS 25: Gulf (MGH 11) in [0.1, 100] x [0, 25.6] x [0, 5]; f* = 0 (x0 lies on a plateau, |g| = 2e-8)", 3, false, false, true},
        plain<make_hs25>()},
       {{"hs38", "HS 38: Wood (MGH 14) in [-10, 10]^4; f* = 0", 4, false, false, true}, plain<make_hs38>()},
       {{"hs45", "HS 45: 2 - x1 x2 x3 x4 x5 / 120, 0 <= x_i <= i; f* = 1", 5, false, false, true}, plain<make_hs45>()},
