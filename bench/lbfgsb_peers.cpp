@@ -268,7 +268,7 @@ int main(int argc, char** argv) {
     if (!d.converged) mark += " descent: " + d.status;
     if (!l.converged) mark += " LBFGS++: " + l.status;
     if (d.converged && l.converged && !within(d.value, l.value)) mark += " f!";
-    fmt::print("{:<26} {:>8} {:>17.10g} {:>17.10g} {:>8} {:>8} {:>10.4f} {:>10.4f} {:>8.2f}{}\n", c.name, n, d.value,
+    fmt::print("{:<26} {:>8} {:>17.10g} {:>17.10g} {:>8} {:>8} {:>10.3g} {:>10.3g} {:>8.2f}{}\n", c.name, n, d.value,
                l.value, d.evaluations, l.evaluations, sd, sl, sl / sd, mark);
     std::fflush(stdout);
     total_d += d.evaluations;
