@@ -47,40 +47,17 @@
 #include "descent/descent.hpp"
 #include "descent/problems/problem.hpp"
 
+#include "counted_objective.hpp"
+
 namespace {
 
 using descent::Index;
 using descent::problems::Problem;
 using Clock = std::chrono::steady_clock;
 
-// --- the objective, counted ---------------------------------------------------
-
-// What descent sees: the Problem's value_and_gradient and value, counted.
-struct CountedObjective {
-  const Problem& problem;
-  Index value_and_gradient_calls = 0;
-  Index value_calls = 0;
-
-  double value_and_gradient(descent::ConstVectorRef<double> x, descent::VectorRef<double> g) {
-    ++value_and_gradient_calls;
-    return problem.value_and_gradient(x, g);
-  }
-  double value(descent::ConstVectorRef<double> x) {
-    ++value_calls;
-    return problem.value(x);
-  }
-};
-
-// What LBFGS++ sees: the functor it documents, f(x, grad) -> f, on the same Problem.
-struct LbfgsppObjective {
-  const Problem& problem;
-  Index calls = 0;
-
-  double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& g) {
-    ++calls;
-    return problem.value_and_gradient(x, g);
-  }
-};
+// The objective, counted (counted_objective.hpp).
+using descent::bench::CountedObjective;
+using descent::bench::LbfgsppObjective;
 
 // LBFGS++'s Moré–Thuente search, which it ships for L-BFGS-B, in the shape
 // LBFGSSolver expects of a line search.

@@ -42,6 +42,8 @@
 #include "descent/descent.hpp"
 #include "descent/problems/problem.hpp"
 
+#include "counted_objective.hpp"
+
 namespace {
 
 using descent::Bounds;
@@ -53,32 +55,9 @@ constexpr double kPgtol = 1e-5;
 constexpr double kFtol = 2.220446049250313e-09;
 constexpr double kInf = Bounds::inf;
 
-// --- the objective, counted ---------------------------------------------------
-
-struct CountedObjective {
-  const Problem& problem;
-  Index value_and_gradient_calls = 0;
-  Index value_calls = 0;
-
-  double value_and_gradient(descent::ConstVectorRef<double> x, descent::VectorRef<double> g) {
-    ++value_and_gradient_calls;
-    return problem.value_and_gradient(x, g);
-  }
-  double value(descent::ConstVectorRef<double> x) {
-    ++value_calls;
-    return problem.value(x);
-  }
-};
-
-struct LbfgsppObjective {
-  const Problem& problem;
-  Index calls = 0;
-
-  double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& g) {
-    ++calls;
-    return problem.value_and_gradient(x, g);
-  }
-};
+// The objective, counted (counted_objective.hpp).
+using descent::bench::CountedObjective;
+using descent::bench::LbfgsppObjective;
 
 // --- the set --------------------------------------------------------------------
 

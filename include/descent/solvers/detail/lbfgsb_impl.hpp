@@ -75,17 +75,17 @@ void step_rows(const StepRows<T>& p, Index j0, Index j1, T* acc) {
 }
 
 // The products of the new pair (sn, yn) with one held pair (sp, yp) over
-// rows [j0, j1), added into q in CompactBfgs::PairSum order; fr is 1 on the
+// [0, len), added into q in CompactBfgs::PairSum order; fr is 1 on the
 // rows free at the last Gram update and 0 elsewhere (in T: a byte mask
 // would make GCC widen the loop to 64 lanes and spill its ten sums), d is
 // the Cauchy path.
 template <class T>
 void pair_sums(const T* __restrict sn, const T* __restrict yn, const T* __restrict sp, const T* __restrict yp,
-               const T* __restrict d, const T* __restrict fr, Index j0, Index j1, T* __restrict q) {
+               const T* __restrict d, const T* __restrict fr, Index len, T* __restrict q) {
   using Sum = typename CompactBfgs<T>::PairSum;
   T ss = 0, sy = 0, ys = 0, yy = 0, yyf = 0, syf = 0, ysf = 0, ssa = 0, yd = 0, sd = 0;
 #pragma omp simd reduction(+ : ss, sy, ys, yy, yyf, syf, ysf, ssa, yd, sd)
-  for (Index j = j0; j < j1; ++j) {
+  for (Index j = 0; j < len; ++j) {
     const T f = fr[j];
     const T pss = sn[j] * sp[j], psy = sn[j] * yp[j], pys = sp[j] * yn[j], pyy = yn[j] * yp[j];
     ss += pss;
@@ -266,7 +266,7 @@ class LbfgsbRun {
       for (Index j = j0; j < j1; ++j) mask[j - j0] = gram_fr[j] ? T(1) : T(0);
       for (Index a = 0; a <= held; ++a) {
         const Index sa = slots_of_[std::size_t(a)];
-        pair_sums(sn + j0, yn + j0, bfgs_.s_at(sa) + j0, bfgs_.y_at(sa) + j0, d + j0, mask, 0, j1 - j0,
+        pair_sums(sn + j0, yn + j0, bfgs_.s_at(sa) + j0, bfgs_.y_at(sa) + j0, d + j0, mask, j1 - j0,
                   acc + kStepSums + Bfgs::kPairSums * sa);
       }
     };
@@ -509,7 +509,7 @@ class LbfgsbRun {
 #pragma omp simd
       for (Index j = 0; j < len; ++j) dub[j] = -(gb[j] + theta * (xcb[j] - xb[j])) * inv_theta;
       for (Index a = 0; a < k; ++a) add_pair(dub, ya[a], bfgs_.y(a) + j0, sb[a], bfgs_.s(a) + j0, len);
-      for (Index j = j0; j < j1; ++j) du[j] = fr[j] ? du[j] : T(0);
+      for (Index j = 0; j < len; ++j) dub[j] = fr[j0 + j] ? dub[j] : T(0);
     };
     direction_pass(form_du, [=](Index j) {
       return project ? std::min(std::max(xc[j] + du[j], lo[j]), hi[j]) : xc[j] + du[j];
