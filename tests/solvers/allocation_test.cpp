@@ -48,6 +48,27 @@ TEST(Allocations, AnLbfgsbIterationAllocatesNothing) {
   }
 }
 
+// The setup takes one slab for every buffer of n and of m, so that a solve
+// of a small problem does not cost more in malloc than in arithmetic: the
+// slab, x and the trial point, and the Result's x, message and active
+// lists.
+TEST(Allocations, AnLbfgsbSolveAllocatesAHandfulOfTimes) {
+  if (!DESCENT_COUNTS_ALLOCATIONS) GTEST_SKIP() << "the sanitizer owns the allocator";
+  testing::Rosenbrock<double> f;
+  const Index n = 100;
+  Vector<double> x = testing::Rosenbrock<double>::start(n);
+  Bounds box = Bounds::uniform(n, 0.0, Bounds::inf);
+  for (Index i = 0; i < n; i += 2) box.upper[i] = 0.8;
+  LbfgsbOptions o;
+  o.stop.max_iterations = 20;
+  testing::start_counting_allocations();
+  const Result<double> r = lbfgsb(f, x, box, o);
+  const long counted = testing::stop_counting_allocations();
+  EXPECT_GE(r.iterations, 5);
+  EXPECT_FALSE(r.active_lower.empty() && r.active_upper.empty());
+  EXPECT_LE(counted, 8);
+}
+
 TEST(Allocations, ASpgIterationOnABoxAllocatesNothing) {
   if (!DESCENT_COUNTS_ALLOCATIONS) GTEST_SKIP() << "the sanitizer owns the allocator";
   testing::Rosenbrock<double> f;

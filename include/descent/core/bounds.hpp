@@ -68,16 +68,30 @@ struct ActiveBounds {
   std::vector<Index> upper;  // indices i with x_i at upper_i (and not at lower_i)
 };
 
+// Counted first and then filled, so that each list is one allocation.
 template <class T>
 ActiveBounds active_bounds(const Bounds& b, const Vector<T>& x, double tolerance = 0.0) {
-  ActiveBounds a;
-  for (Index i = 0; i < x.size(); ++i) {
+  // -1 at the lower bound, +1 at the upper, 0 elsewhere.
+  auto side = [&](Index i) {
     const double xi = double(x[i]);
     auto at = [&](double bound) {
       return std::isfinite(bound) && std::abs(xi - bound) <= tolerance * std::max(1.0, std::abs(bound));
     };
-    if (at(b.lower[i])) a.lower.push_back(i);
-    else if (at(b.upper[i])) a.upper.push_back(i);
+    return at(b.lower[i]) ? -1 : (at(b.upper[i]) ? 1 : 0);
+  };
+  std::size_t lower = 0, upper = 0;
+  for (Index i = 0; i < x.size(); ++i) {
+    const int s = side(i);
+    lower += s < 0;
+    upper += s > 0;
+  }
+  ActiveBounds a;
+  a.lower.reserve(lower);
+  a.upper.reserve(upper);
+  for (Index i = 0; i < x.size() && a.lower.size() + a.upper.size() < lower + upper; ++i) {
+    const int s = side(i);
+    if (s < 0) a.lower.push_back(i);
+    else if (s > 0) a.upper.push_back(i);
   }
   return a;
 }

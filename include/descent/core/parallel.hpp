@@ -142,11 +142,14 @@ inline void blocked_pass(Index n, Index width, T* acc, T* partials, int threads,
 
 namespace descent::detail {
 
-// a . b, threaded for long vectors.
+// a . b over n entries, threaded for long vectors.
+template <class T>
+T dot(const T* a, const T* b, Index n) {
+  return sum_over<T>(n, [=](Index j) { return a[j] * b[j]; });
+}
 template <class T>
 T dot(const Vector<T>& a, const Vector<T>& b) {
-  const T *ap = a.data(), *bp = b.data();
-  return sum_over<T>(a.size(), [=](Index j) { return ap[j] * bp[j]; });
+  return dot(a.data(), b.data(), a.size());
 }
 
 // out = x + alpha d, threaded for long vectors.

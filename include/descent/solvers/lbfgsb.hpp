@@ -47,6 +47,7 @@
 #include "descent/core/memory.hpp"
 #include "descent/core/parallel.hpp"
 #include "descent/core/result.hpp"
+#include "descent/core/slab.hpp"
 #include "descent/core/stopping.hpp"
 #include "descent/linesearch/strong_wolfe.hpp"
 #include "descent/solvers/detail/evaluator.hpp"
@@ -84,17 +85,33 @@ namespace detail {
 template <class T>
 class CompactBfgs {
  public:
+  using VectorMap = Eigen::Map<Vector<T>>;
+  using MatrixMap = Eigen::Map<Matrix<T>>;
   // The sums a step's pass forms against each slot (see install).
   // The last two, y_slot.d and s_slot.d, are the next Cauchy point's p = W^T d.
   enum PairSum : Index { kSS, kSY, kYS, kYY, kYYFree, kSYFree, kYSFree, kSSActive, kYD, kSD, kPairSums };
 
-  CompactBfgs(Index n, Index m)
-      : n_(n), m_(m), slots_(m + 1), s_(workspace_matrix<T>(n, m + 1)), y_(workspace_matrix<T>(n, m + 1)),
-        ss_(Matrix<T>::Zero(m + 1, m + 1)), sy_(Matrix<T>::Zero(m + 1, m + 1)),
-        yy_free_(Matrix<T>::Zero(m + 1, m + 1)), sy_free_(Matrix<T>::Zero(m + 1, m + 1)),
-        ss_active_(Matrix<T>::Zero(m + 1, m + 1)), gram_free_(std::size_t(n), 1), d_(m), l_(m, m), t_chol_(m, m),
-        e_chol_(m, m), k21_(m, m), x_(m, m), sc_chol_(m, m), scratch_(2 * m) {
-    changed_.reserve(std::size_t(n));
+  // The pieces the constructor takes from its slab, in order.
+  static void plan(SlabPlan& p, Index n, Index m) {
+    for (int i = 0; i < 2; ++i) p.add<T>(n * (m + 1));
+    for (int i = 0; i < 5; ++i) p.add<T>((m + 1) * (m + 1));
+    p.add<std::uint8_t>(n);
+    p.add<Index>(n);
+    p.add<T>(m);
+    for (int i = 0; i < 6; ++i) p.add<T>(m * m);
+    p.add<T>(2 * m);
+  }
+
+  CompactBfgs(Index n, Index m, Slab& slab)
+      : n_(n), m_(m), slots_(m + 1), s_(slab.matrix<T>(n, m + 1)), y_(slab.matrix<T>(n, m + 1)),
+        ss_(slab.matrix<T>(m + 1, m + 1)), sy_(slab.matrix<T>(m + 1, m + 1)),
+        yy_free_(slab.matrix<T>(m + 1, m + 1)), sy_free_(slab.matrix<T>(m + 1, m + 1)),
+        ss_active_(slab.matrix<T>(m + 1, m + 1)), gram_free_(slab.take<std::uint8_t>(n)),
+        changed_(slab.take<Index>(n)), d_(slab.vector<T>(m)), l_(slab.matrix<T>(m, m)),
+        t_chol_(slab.matrix<T>(m, m)), e_chol_(slab.matrix<T>(m, m)), k21_(slab.matrix<T>(m, m)),
+        x_(slab.matrix<T>(m, m)), sc_chol_(slab.matrix<T>(m, m)), scratch_(slab.take<T>(2 * m)) {
+    for (auto* a : {&ss_, &sy_, &yy_free_, &sy_free_, &ss_active_}) a->setZero();
+    std::fill(gram_free_, gram_free_ + n, std::uint8_t(1));
   }
 
   Index count() const { return count_; }
@@ -115,7 +132,7 @@ class CompactBfgs {
   T* s_at(Index slot) { return s_.col(slot).data(); }
   T* y_at(Index slot) { return y_.col(slot).data(); }
   // The free set (one byte per variable) the split Grams describe.
-  const std::uint8_t* gram_free() const { return gram_free_.data(); }
+  const std::uint8_t* gram_free() const { return gram_free_; }
 
   // Keeps the pair in the spare slot, s = x_new - x_old, y = g_new - g_old,
   // unless s.y <= eps * (-s.g_old) (BLNZ section 6's curvature test, as the
@@ -215,7 +232,7 @@ class CompactBfgs {
   // per variable) by adding and removing the variables that changed, then
   // factors K = M^-1 - W_F^T W_F / theta. False if a factor is not positive
   // definite.
-  bool factor_subspace(const std::vector<std::uint8_t>& free) {
+  bool factor_subspace(const std::uint8_t* free) {
     sync_gram(free);
     const Index k = count_;
     // E = D + Y_F'Y_F / theta (= -K11); K21 = L - S_F'Y_F; K22 = theta S_A'S_A.
@@ -244,7 +261,7 @@ class CompactBfgs {
     const Index k = count_;
     T* v1 = v;
     T* v2 = v + k;
-    T* e_inv_v1 = scratch_.data();
+    T* e_inv_v1 = scratch_;
     // b = Sc^-1 (v2 + K21 E^-1 v1); a = E^-1 (K21' b - v1).
     for (Index a = 0; a < k; ++a) e_inv_v1[a] = v1[a];
     cholesky_solve(e_chol_, k, e_inv_v1);
@@ -264,7 +281,7 @@ class CompactBfgs {
 
  private:
   // In-place Cholesky of the lower triangle of a(0:k, 0:k).
-  static bool cholesky(Matrix<T>& a, Index k) {
+  static bool cholesky(MatrixMap& a, Index k) {
     for (Index j = 0; j < k; ++j) {
       T diag = a(j, j);
       for (Index c = 0; c < j; ++c) diag -= a(j, c) * a(j, c);
@@ -279,7 +296,7 @@ class CompactBfgs {
     return true;
   }
   // v <- L^-1 v for the lower factor L in a (stride: element step in v).
-  static void forward_solve(const Matrix<T>& a, Index k, T* v, Index stride) {
+  static void forward_solve(const MatrixMap& a, Index k, T* v, Index stride) {
     for (Index i = 0; i < k; ++i) {
       T acc = v[i * stride];
       for (Index c = 0; c < i; ++c) acc -= a(i, c) * v[c * stride];
@@ -287,7 +304,7 @@ class CompactBfgs {
     }
   }
   // v <- (L L')^-1 v.
-  static void cholesky_solve(const Matrix<T>& a, Index k, T* v) {
+  static void cholesky_solve(const MatrixMap& a, Index k, T* v) {
     forward_solve(a, k, v, 1);
     for (Index i = k - 1; i >= 0; --i) {
       T acc = v[i];
@@ -298,13 +315,14 @@ class CompactBfgs {
 
   // Adds the variables that became free to the free Grams (and removes
   // them from the active one), and the reverse for those that left.
-  void sync_gram(const std::vector<std::uint8_t>& free) {
-    changed_.clear();
+  void sync_gram(const std::uint8_t* free) {
+    Index changed = 0;
     for (Index j = 0; j < n_; ++j)
-      if (free[std::size_t(j)] != gram_free_[std::size_t(j)]) changed_.push_back(j);
+      if (free[j] != gram_free_[j]) changed_[changed++] = j;
     const Index k = count_;
-    for (const Index j : changed_) {
-      const T sign = free[std::size_t(j)] ? T(1) : T(-1);  // entering the free set: +1
+    for (Index c = 0; c < changed; ++c) {
+      const Index j = changed_[c];
+      const T sign = free[j] ? T(1) : T(-1);  // entering the free set: +1
       for (Index a = 0; a < k; ++a) {
         const Index sa = slot(a);
         const T sja = s_(j, sa), yja = y_(j, sa);
@@ -315,21 +333,21 @@ class CompactBfgs {
           ss_active_(sa, sb) -= sign * sja * s_(j, sb);
         }
       }
-      gram_free_[std::size_t(j)] = free[std::size_t(j)];
+      gram_free_[j] = free[j];
     }
   }
 
   Index n_, m_, slots_;
-  Matrix<T> s_, y_;                             // n x (m + 1), circular by column (slot)
-  Matrix<T> ss_, sy_;                           // by slot: s_a's_b, s_a'y_b over all variables
-  Matrix<T> yy_free_, sy_free_, ss_active_;     // by slot, over the free (active) variables of gram_free_
-  std::vector<std::uint8_t> gram_free_;         // the free set the split Grams describe
-  std::vector<Index> changed_;                  // variables whose status changed (sync_gram)
-  Vector<T> d_;                                 // age order: s_a'y_a
-  Matrix<T> l_;                                 // age order: s_a'y_b for a > b
-  Matrix<T> t_chol_;                            // chol(theta S'S + L D^-1 L')
-  Matrix<T> e_chol_, k21_, x_, sc_chol_;        // the factors of K
-  mutable Vector<T> scratch_;
+  MatrixMap s_, y_;                             // n x (m + 1), circular by column (slot)
+  MatrixMap ss_, sy_;                           // by slot: s_a's_b, s_a'y_b over all variables
+  MatrixMap yy_free_, sy_free_, ss_active_;     // by slot, over the free (active) variables of gram_free_
+  std::uint8_t* gram_free_;                     // n: the free set the split Grams describe
+  Index* changed_;                              // n: variables whose status changed (sync_gram)
+  VectorMap d_;                                 // age order: s_a'y_a
+  MatrixMap l_;                                 // age order: s_a'y_b for a > b
+  MatrixMap t_chol_;                            // chol(theta S'S + L D^-1 L')
+  MatrixMap e_chol_, k21_, x_, sc_chol_;        // the factors of K
+  T* scratch_;                                  // 2m
   Index newest_ = -1, count_ = 0;
   T theta_ = T(1);
 };

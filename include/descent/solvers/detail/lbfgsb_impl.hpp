@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <vector>
+#include <new>
 
 namespace descent {
 namespace detail {
@@ -120,16 +120,24 @@ void add_pair(T* __restrict out, T cy, const T* __restrict ya, T cs, const T* __
 
 template <class T, class F>
 class LbfgsbRun {
+  using VectorMap = Eigen::Map<Vector<T>>;
+  struct Break {
+    T t;
+    Index i;
+  };
+
  public:
   LbfgsbRun(F& f, const Bounds& bounds, const LbfgsbOptions& o, Callback<T>* callback, Index n)
       : options_(o), bounds_(bounds), monitor_("lbfgsb", o.stop, callback, n), eval_(f), n_(n),
-        bfgs_(n, o.memory), lo_(workspace_vector<T>(n)), hi_(workspace_vector<T>(n)), x_(workspace_vector<T>(n)),
-        g_(workspace_vector<T>(n)), xc_(workspace_vector<T>(n)), d_(workspace_vector<T>(n)),
-        x_trial_(workspace_vector<T>(n)), g_trial_(workspace_vector<T>(n)),
-        t_(workspace_vector<T>(n)), free_(std::size_t(n), 1), breaks_(std::size_t(n)), p_(2 * o.memory),
-        c_(2 * o.memory), w_(2 * o.memory), u_(2 * o.memory), threads_(pass_threads()),
-        sums_(kStepSums + CompactBfgs<T>::kPairSums * (o.memory + 1)), partials_(Index(threads_) * sums_.size()),
-        slots_of_(std::size_t(o.memory + 1)) {
+        threads_(pass_threads()), slab_(plan(n, o.memory, threads_)), bfgs_(n, o.memory, slab_),
+        x_(workspace_vector<T>(n)), x_trial_(workspace_vector<T>(n)), lo_(slab_.vector<T>(n)),
+        hi_(slab_.vector<T>(n)), g_(slab_.vector<T>(n)), g_trial_(slab_.vector<T>(n)), xc_(slab_.vector<T>(n)),
+        d_(slab_.vector<T>(n)), t_(slab_.vector<T>(n)), free_(slab_.take<std::uint8_t>(n)),
+        breaks_(slab_.take<Break>(n)), p_(slab_.vector<T>(2 * o.memory)), c_(slab_.vector<T>(2 * o.memory)),
+        w_(slab_.vector<T>(2 * o.memory)), u_(slab_.vector<T>(2 * o.memory)),
+        sums_(slab_.vector<T>(sum_count(o.memory))), partials_(slab_.vector<T>(threads_ * sum_count(o.memory))),
+        slots_of_(slab_.take<Index>(o.memory + 1)) {
+    std::fill(free_, free_ + n, std::uint8_t(1));
     for (Index i = 0; i < n; ++i) {
       lo_[i] = T(bounds.lower[i]);
       hi_[i] = T(bounds.upper[i]);
@@ -184,7 +192,7 @@ class LbfgsbRun {
       auto phi = [&](T alpha) {
         trial_point(alpha);
         const T ft = eval_.value_and_gradient(x_trial_, g_trial_);
-        return LinePoint<T>{ft, dot(g_trial_, d_)};
+        return LinePoint<T>{ft, dot(g_trial_.data(), d_.data(), n_)};
       };
       const LineSearchResult<T> ls = strong_wolfe_search(phi, LinePoint<T>{fx, gd}, first_step, wolfe);
       const bool accepted = ls.ok() || ((ls.status == LineSearchStatus::step_at_maximum ||
@@ -212,7 +220,7 @@ class LbfgsbRun {
       fx = ls.point.value;
       const T step_norm = std::sqrt(sums_[kStepSums + Bfgs::kPairSums * pair_slot_ + Bfgs::kSS]);  // |s|
       x_.swap(x_trial_);
-      g_.swap(g_trial_);
+      swap_views(g_, g_trial_);
       completed = k;
       if (auto s = monitor_.iterate(k, x_, f_prev, fx, pg, ls.step, step_norm, counts())) return finish(*s, k);
     }
@@ -220,6 +228,29 @@ class LbfgsbRun {
 
  private:
   using Bfgs = CompactBfgs<T>;
+
+  static Index sum_count(Index m) { return kStepSums + Bfgs::kPairSums * (m + 1); }
+  // The slab's pieces in the order the constructor takes them.
+  static SlabPlan plan(Index n, Index m, int threads) {
+    SlabPlan p;
+    Bfgs::plan(p, n, m);
+    for (int i = 0; i < 7; ++i) p.add<T>(n);
+    p.add<std::uint8_t>(n);
+    p.add<Break>(n);
+    for (int i = 0; i < 4; ++i) p.add<T>(2 * m);
+    p.add<T>(sum_count(m));
+    p.add<T>(Index(threads) * sum_count(m));
+    p.add<Index>(m + 1);
+    return p;
+  }
+  // Exchanges what two views of the slab point at (a Map is rebound by
+  // constructing it anew in place).
+  void swap_views(VectorMap& a, VectorMap& b) {
+    T* pa = a.data();
+    T* pb = b.data();
+    new (&a) VectorMap(pb, n_);
+    new (&b) VectorMap(pa, n_);
+  }
   // sums_: the step pass's scalars, then Bfgs::kPairSums per slot.
   enum StepSum : Index { kSG, kDD, kFree, kUnbounded, kPG, kFirstBreak, kStepSums };
   static_assert(kSG == 0 && kDD == 1 && kFree == 2 && kUnbounded == 3 && kPG == 4 && kFirstBreak == 5,
@@ -242,7 +273,7 @@ class LbfgsbRun {
     const T *xn = with_pair ? x_trial_.data() : x_.data(), *gn = with_pair ? g_trial_.data() : g_.data();
     const T *xo = x_.data(), *go = g_.data(), *lo = lo_.data(), *hi = hi_.data();
     T *d = d_.data(), *xc = xc_.data(), *tb = t_.data();
-    std::uint8_t* fr = free_.data();
+    std::uint8_t* fr = free_;
     const std::uint8_t* gram_fr = bfgs_.gram_free();
     const Index held = with_pair ? bfgs_.count() : -1;  // slots_of_[0, held] gets the spare last
     if (with_pair) {
@@ -407,11 +438,12 @@ class LbfgsbRun {
     auto earlier = [](const Break& a, const Break& b) { return a.t < b.t || (a.t == b.t && a.i < b.i); };
     while (next < nbreak) {
       if (next == ready) {
-        const auto first = breaks_.begin() + next, last = breaks_.begin() + nbreak;
-        const auto end = first + std::min(batch, nbreak - next);
+        Break* const first = breaks_ + next;
+        Break* const last = breaks_ + nbreak;
+        Break* const end = first + std::min(batch, nbreak - next);
         if (end < last) std::nth_element(first, end - 1, last, earlier);
         std::sort(first, end, earlier);
-        ready = Index(end - breaks_.begin());
+        ready = Index(end - breaks_);
         batch *= 2;
       }
       const Index b = breaks_[std::size_t(next++)].i;
@@ -497,7 +529,7 @@ class LbfgsbRun {
       sb[a] = mc[k + a] - v[k + a] * inv_theta;
     }
     T* du = t_.data();
-    const std::uint8_t* fr = free_.data();
+    const std::uint8_t* fr = free_;
     const T *g = g_.data(), *xc = xc_.data(), *x = x_.data(), *lo = lo_.data(), *hi = hi_.data();
     const bool project = constrained_;
     auto form_du = [&](Index j0, Index j1) {
@@ -547,18 +579,16 @@ class LbfgsbRun {
   Monitor<T> monitor_;
   Evaluator<T, F> eval_;
   Index n_;
-  CompactBfgs<T> bfgs_;
-  Vector<T> lo_, hi_, x_, g_, xc_, d_, x_trial_, g_trial_, t_;
-  std::vector<std::uint8_t> free_;
-  struct Break {
-    T t;
-    Index i;
-  };
-  std::vector<Break> breaks_;       // the Cauchy path's breakpoints, gathered when it reaches the first
-  Vector<T> p_, c_, w_, u_;  // length 2m
   int threads_;                     // the blocked passes' threads
-  Vector<T> sums_, partials_;       // the step pass's sums (StepSum, then per slot); threads_ rows of them
-  std::vector<Index> slots_of_;     // the slots the step pass visits: the held pairs, then the spare
+  Slab slab_;                       // every buffer below but x_ and x_trial_, in this order (plan)
+  CompactBfgs<T> bfgs_;
+  Vector<T> x_, x_trial_;           // owned: the callback's IterationReport points at x_
+  VectorMap lo_, hi_, g_, g_trial_, xc_, d_, t_;
+  std::uint8_t* free_;              // n
+  Break* breaks_;                   // n: the Cauchy path's breakpoints, gathered when it reaches the first
+  VectorMap p_, c_, w_, u_;         // length 2m
+  VectorMap sums_, partials_;       // the step pass's sums (StepSum, then per slot); threads_ rows of them
+  Index* slots_of_;                 // m + 1: the slots the step pass visits: the held pairs, then the spare
   Index pair_slot_ = 0;             // the slot the last step pass wrote its pair into
   T slope_ = 0, feasible_ = 0;      // g.d and the largest feasible step along d
   T cauchy_t_ = 0;                  // t* of the last Cauchy point
