@@ -12,3 +12,11 @@ cmake -S "$source/examples/lbfgs_consumer" -B "$scratch/build" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/build" >/dev/null
 "$scratch/build/fit_exponential"
+# The Python package, where the build made one: importable from the
+# installed copy alone.
+for package in "$scratch"/prefix/lib/python3*/dist-packages/descent; do
+  [[ -d "$package" ]] || continue
+  (cd "$scratch" && PYTHONPATH="$(dirname "$package")" /usr/bin/python3 -c \
+    "import descent, numpy; r = descent.minimize(lambda x: (float(x @ x), 2 * x), numpy.ones(3), jac=True); \
+assert r.success and r.fun < 1e-12, r; print('python: descent', descent.__version__, 'from', descent.__file__)")
+done

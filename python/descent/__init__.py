@@ -1,0 +1,20 @@
+"""descent: gradient-based optimization, from Python.
+
+    from descent import minimize          # instead of scipy.optimize.minimize
+    res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0, 1)] * n)
+
+See docs/python.md for the methods, the options and the migration table.
+"""
+
+from . import _core
+from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
+
+__version__ = _core.version
+
+
+def methods():
+    """descent's own method names, all accepted by minimize(method=...)."""
+    return list(_core.methods())
+
+
+__all__ = ["minimize", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]
