@@ -60,7 +60,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--large", action="store_true", help="also n = 10^6")
     a = ap.parse_args()
-    print(f"descent {descent.__version__} vs scipy {so.__name__.split('.')[0]} {__import__('scipy').__version__}: "
+    print(f"descent {descent.__version__} vs scipy {__import__('scipy').__version__}: "
           f"L-BFGS-B, median of {a.repeats} alternating runs")
     print(f"{'case':<24} {'f descent':>14} {'f scipy':>14} {'nfev d':>7} {'nfev s':>7} {'s descent':>10} "
           f"{'s scipy':>10} {'ratio':>6}")
