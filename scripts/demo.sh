@@ -59,6 +59,14 @@ echo "== The 35 Moré–Garbow–Hillstrom problems, every method, with a perfor
 $descent minimize --suite mgh --method all --profile out/mgh-profile.svg
 
 echo
+echo "== From Python: descent.minimize with scipy's arguments, on a numpy objective with bounds"
+if cmake --build --preset release -j "$(nproc)" --target descent_python >/dev/null 2>&1; then
+  PYTHONPATH=build/release/python /usr/bin/python3 examples/python/minimize.py
+else
+  echo "(the Python package did not build: see docs/python.md)"
+fi
+
+echo
 echo "Pictures: out/fashion-mnist.svg and out/fashion-mnist-accuracy.svg (training curves),"
 echo "          out/rosenbrock.svg (paths on the contours), out/steppers.svg (the optimizers' race),"
 echo "          out/mgh-profile.svg (performance profile)"

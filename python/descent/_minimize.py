@@ -2,6 +2,7 @@
 
 import inspect
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -38,7 +39,8 @@ _LBFGSB_OPTIONS = _COMMON_OPTIONS | {"maxcor", "ftol", "maxfun"}
 
 class OptimizeResult(dict):
     """The result of minimize: a dict whose keys are also attributes
-    (scipy.optimize.OptimizeResult when scipy is not installed)."""
+    (minimize returns scipy.optimize.OptimizeResult instead where the
+    caller has imported scipy.optimize)."""
 
     def __getattr__(self, name):
         try:
@@ -60,11 +62,10 @@ class OptimizeResult(dict):
 
 
 def _result_type():
-    try:
-        from scipy.optimize import OptimizeResult as ScipyResult
-    except ImportError:
-        return OptimizeResult
-    return ScipyResult
+    # scipy's type where the caller has scipy.optimize loaded (the drop-in
+    # case); importing it here would cost a first call some 200 ms.
+    module = sys.modules.get("scipy.optimize")
+    return getattr(module, "OptimizeResult", OptimizeResult) if module is not None else OptimizeResult
 
 
 class SlowGradientWarning(UserWarning):
@@ -133,7 +134,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     finite_diff_rel_step, and for L-BFGS-B maxcor, ftol, maxfun. Others are
     refused by name.
 
-    Returns an OptimizeResult (scipy's when scipy is installed) with x, fun,
+    Returns an OptimizeResult (scipy's where scipy.optimize is imported) with x, fun,
     jac, nit, nfev, njev, nhev, status, success and message, plus
     descent_status (descent's name for why it stopped) and, for bounded
     methods, active_lower / active_upper.
