@@ -98,6 +98,13 @@ def _bounds_arrays(bounds, n):
     pairs = list(bounds)
     if len(pairs) != n:
         raise ValueError(f"bounds has {len(pairs)} pairs for x0 of length {n}")
+    try:  # the common case in one pass: pairs of numbers or None
+        a = np.array([(-math.inf if p[0] is None else p[0], math.inf if p[1] is None else p[1]) for p in pairs],
+                     dtype=float)
+        if a.shape == (n, 2):
+            return np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
+    except (TypeError, ValueError, IndexError):
+        pass  # the loop below says which pair is wrong
     lo = np.empty(n)
     hi = np.empty(n)
     for i, pair in enumerate(pairs):
