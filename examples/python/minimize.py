@@ -23,11 +23,16 @@ def extended_rosenbrock(x):
     return float(t1 @ t1 + t2 @ t2), g
 
 
-n = 10_000
-x0 = np.tile([-1.2, 1.0], n // 2)
-start = time.perf_counter()
-res = minimize(extended_rosenbrock, x0, jac=True, method="L-BFGS-B", bounds=[(None, 0.9)] * n)
-seconds = time.perf_counter() - start
-print(f"L-BFGS-B from Python, n = {n}, x <= 0.9: f = {res.fun:.10g} after {res.nit} iterations, "
-      f"{res.nfev} evaluations, {seconds * 1e3:.1f} ms")
-print(f"  {res.message}; {len(res.active_upper)} variables at their upper bound")
+def main():
+    n = 10_000
+    x0 = np.tile([-1.2, 1.0], n // 2)
+    start = time.perf_counter()
+    res = minimize(extended_rosenbrock, x0, jac=True, method="L-BFGS-B", bounds=[(None, 0.9)] * n)
+    seconds = time.perf_counter() - start
+    print(f"L-BFGS-B from Python, n = {n}, x <= 0.9: f = {res.fun:.10g} after {res.nit} iterations, "
+          f"{res.nfev} evaluations, {seconds * 1e3:.1f} ms")
+    print(f"  {res.message}; {len(res.active_upper)} variables at their upper bound")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,13 +22,14 @@ SCIPY_METHODS = {
 }
 
 # scipy methods descent does not offer, and what to use instead.
+_CONSTRAINED = "it takes general constraints; descent takes simple bounds (method='L-BFGS-B')"
 _REFUSED = {
     "nelder-mead": "it is derivative-free; descent's methods use gradients (pass jac, or let descent "
                    "difference fun)",
     "powell": "it is derivative-free; descent's methods use gradients",
-    "cobyla": "it takes general constraints; descent takes simple bounds (method='L-BFGS-B')",
-    "slsqp": "it takes general constraints; descent takes simple bounds (method='L-BFGS-B')",
-    "trust-constr": "it takes general constraints; descent takes simple bounds (method='L-BFGS-B')",
+    "cobyla": _CONSTRAINED,
+    "slsqp": _CONSTRAINED,
+    "trust-constr": _CONSTRAINED,
     "tnc": "use method='L-BFGS-B' for the same bound-constrained problems",
 }
 
@@ -64,8 +65,7 @@ class OptimizeResult(dict):
 def _result_type():
     # scipy's type where the caller has scipy.optimize loaded (the drop-in
     # case); importing it here would cost a first call some 200 ms.
-    module = sys.modules.get("scipy.optimize")
-    return getattr(module, "OptimizeResult", OptimizeResult) if module is not None else OptimizeResult
+    return getattr(sys.modules.get("scipy.optimize"), "OptimizeResult", OptimizeResult)
 
 
 class SlowGradientWarning(UserWarning):

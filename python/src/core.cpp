@@ -81,7 +81,7 @@ class PyObjective {
     if (stopping()) return interrupted_value(g);
     try {
       const T f = evaluate(x, g);
-      remember(x, f, g);
+      remember(x, g);
       return f;
     } catch (py::error_already_set& e) {
       if (!e.matches(PyExc_KeyboardInterrupt)) throw;
@@ -111,27 +111,19 @@ class PyObjective {
   bool has_hessian() const { return !hess_.is_none(); }
   void hessian(ConstVectorRef<T> x, MatrixRef<T> h) {
     py::gil_scoped_acquire gil;
-    const Array<T> a = py::cast<Array<T>>(call(hess_, x));
-    ++nhev;
-    const Index n = x.size();
-    if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != n)
-      throw py::value_error("hess must return an n x n array for x of length " + std::to_string(n));
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < n; ++j) h(i, j) = a.at(i, j);
+    const Array<T> a = hess_matrix(x);
+    for (Index i = 0; i < x.size(); ++i)
+      for (Index j = 0; j < x.size(); ++j) h(i, j) = a.at(i, j);
   }
 
   bool has_hessian_vector() const { return !hessp_.is_none() || !hess_.is_none(); }
   void hessian_vector(ConstVectorRef<T> x, ConstVectorRef<T> v, VectorRef<T> out) {
     py::gil_scoped_acquire gil;
     if (hessp_.is_none()) {
-      const Array<T> a = py::cast<Array<T>>(call(hess_, x));
-      ++nhev;
-      const Index n = x.size();
-      if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != n)
-        throw py::value_error("hess must return an n x n array for x of length " + std::to_string(n));
-      for (Index i = 0; i < n; ++i) {
+      const Array<T> a = hess_matrix(x);
+      for (Index i = 0; i < x.size(); ++i) {
         T acc = 0;
-        for (Index j = 0; j < n; ++j) acc += a.at(i, j) * v[j];
+        for (Index j = 0; j < x.size(); ++j) acc += a.at(i, j) * v[j];
         out[i] = acc;
       }
       return;
@@ -144,17 +136,26 @@ class PyObjective {
     ++nhev;
   }
 
-  // The gradient at x if x was the last point evaluated.
-  bool last_gradient(ConstVectorRef<T> x, py::array_t<T>& out) const {
-    if (last_x_.size() != x.size() || last_x_ != x) return false;
-    out = to_array<T>(last_g_);
-    return true;
+  // The gradient at x if x was the last point evaluated, else None.
+  py::object last_gradient(ConstVectorRef<T> x) const {
+    if (last_x_.size() != x.size() || last_x_ != x) return py::none();
+    return to_array<T>(last_g_);
   }
 
   Index nfev = 0, njev = 0, nhev = 0;
   bool interrupted = false;  // Ctrl-C arrived (while Python or descent ran): the solve ends
 
  private:
+  // hess(x, *args), checked to be n x n.
+  Array<T> hess_matrix(ConstVectorRef<T> x) {
+    Array<T> a = py::cast<Array<T>>(call(hess_, x));
+    ++nhev;
+    const Index n = x.size();
+    if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) != n)
+      throw py::value_error("hess must return an n x n array for x of length " + std::to_string(n));
+    return a;
+  }
+
   T evaluate(ConstVectorRef<T> x, VectorRef<T> g) {
     const Index n = x.size();
     if (mode_ == JacMode::with_value) {
@@ -232,10 +233,9 @@ class PyObjective {
     }
   }
 
-  void remember(ConstVectorRef<T> x, T f, ConstVectorRef<T> g) {
+  void remember(ConstVectorRef<T> x, ConstVectorRef<T> g) {
     last_x_ = x;
     last_g_ = g;
-    last_f_ = f;
   }
 
   py::object fun_, jac_, hess_, hessp_;
@@ -244,7 +244,6 @@ class PyObjective {
   double fd_step_;
   bool fd_relative_;
   Vector<T> scratch_, last_x_, last_g_;
-  T last_f_ = T(0);
 };
 
 // Per iteration: the user's callback(xk, f) (StopIteration, or a true return,
@@ -255,10 +254,7 @@ class PyCallback final : public descent::Callback<T> {
   PyCallback(py::object user, PyObjective<T>& f) : user_(std::move(user)), f_(f) {}
 
   descent::Control on_iteration(const descent::IterationReport<T>& r) override {
-    if (f_.interrupted) {
-      interrupted_at = r.iteration;
-      return descent::Control::stop_failed;
-    }
+    if (f_.interrupted) return descent::Control::stop_failed;
     if (user_.is_none() || r.iteration == 0) return descent::Control::proceed;
     py::gil_scoped_acquire gil;
     try {
@@ -276,7 +272,6 @@ class PyCallback final : public descent::Callback<T> {
   }
 
   bool stopped = false;
-  Index interrupted_at = -1;
 
  private:
   py::object user_;
@@ -331,11 +326,8 @@ py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, 
   py::dict out;
   out["x"] = x;
   out["fun"] = double(r.value);
-  py::object jac_out = py::none();
-  py::array_t<T> g;
-  if (f.last_gradient(xmap, g)) {
-    jac_out = g;
-  } else if (!f.interrupted) {
+  py::object jac_out = f.last_gradient(xmap);
+  if (jac_out.is_none() && !f.interrupted) {
     Vector<T> gv(n);
     auto erased = descent::AnyObjective<T>::reference(f);
     const Index nfev = f.nfev, njev = f.njev;
@@ -354,12 +346,18 @@ py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, 
   out["message"] = f.interrupted ? "interrupted (KeyboardInterrupt) after iteration " + std::to_string(r.iterations) +
                                        "; x is the last accepted point"
                                  : r.message;
-  out["grad_norm"] = double(r.gradient_norm);
-  out["seconds"] = r.seconds;
   out["active_lower"] = r.active_lower;
   out["active_upper"] = r.active_upper;
   out["method"] = std::string(descent::to_string(*method));
   return out;
+}
+
+template <class T>
+void def_minimize(py::module_& m, const char* name) {
+  m.def(name, &run<T>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"), py::arg("args"),
+        py::arg("mode"), py::arg("x0"), py::arg("method"), py::arg("bounds"), py::arg("maxiter"), py::arg("gtol"),
+        py::arg("ftol"), py::arg("memory"), py::arg("maxfun"), py::arg("fd_step"), py::arg("fd_relative"),
+        py::arg("callback"));
 }
 
 }  // namespace
@@ -379,13 +377,7 @@ PYBIND11_MODULE(_core, m) {
     const auto method = descent::parse_method(name);
     return method && descent::accepts_bounds(*method);
   });
-  m.def("minimize_f64", &run<double>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"),
-        py::arg("args"), py::arg("mode"), py::arg("x0"), py::arg("method"), py::arg("bounds"), py::arg("maxiter"),
-        py::arg("gtol"), py::arg("ftol"), py::arg("memory"), py::arg("maxfun"), py::arg("fd_step"),
-        py::arg("fd_relative"), py::arg("callback"));
-  m.def("minimize_f32", &run<float>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"),
-        py::arg("args"), py::arg("mode"), py::arg("x0"), py::arg("method"), py::arg("bounds"), py::arg("maxiter"),
-        py::arg("gtol"), py::arg("ftol"), py::arg("memory"), py::arg("maxfun"), py::arg("fd_step"),
-        py::arg("fd_relative"), py::arg("callback"));
+  def_minimize<double>(m, "minimize_f64");
+  def_minimize<float>(m, "minimize_f32");
   m.attr("version") = DESCENT_VERSION_STRING;
 }

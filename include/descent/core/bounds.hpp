@@ -88,7 +88,7 @@ ActiveBounds active_bounds(const Bounds& b, const Vector<T>& x, double tolerance
   ActiveBounds a;
   a.lower.reserve(lower);
   a.upper.reserve(upper);
-  for (Index i = 0; i < x.size() && a.lower.size() + a.upper.size() < lower + upper; ++i) {
+  for (Index i = 0; i < x.size(); ++i) {
     const int s = side(i);
     if (s < 0) a.lower.push_back(i);
     else if (s > 0) a.upper.push_back(i);

@@ -16,7 +16,6 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "descent/core/error.hpp"
 #include "descent/core/memory.hpp"
 #include "descent/core/types.hpp"
 
@@ -32,10 +31,9 @@ inline constexpr std::size_t slab_piece_bytes(std::size_t bytes) {
 class SlabPlan {
  public:
   template <class U>
-  SlabPlan& add(Index count) {
+  void add(Index count) {
     static_assert(std::is_trivially_destructible_v<U> && alignof(U) <= kSlabAlignment);
     bytes_ += slab_piece_bytes(std::size_t(count) * sizeof(U));
-    return *this;
   }
   std::size_t bytes() const { return bytes_; }
 
@@ -62,6 +60,10 @@ class Slab {
     used_ += bytes;
     return p;
   }
+  // Whether every planned piece was taken: a plan and takers that disagree
+  // in the other direction.
+  bool used_up() const { return used_ == size_; }
+
   template <class T>
   Eigen::Map<Vector<T>> vector(Index n) {
     return Eigen::Map<Vector<T>>(take<T>(n), n);

@@ -137,6 +137,7 @@ class LbfgsbRun {
         w_(slab_.vector<T>(2 * o.memory)), u_(slab_.vector<T>(2 * o.memory)),
         sums_(slab_.vector<T>(sum_count(o.memory))), partials_(slab_.vector<T>(threads_ * sum_count(o.memory))),
         slots_of_(slab_.take<Index>(o.memory + 1)) {
+    DESCENT_ASSERT(slab_.used_up());
     std::fill(free_, free_ + n, std::uint8_t(1));
     for (Index i = 0; i < n; ++i) {
       lo_[i] = T(bounds.lower[i]);
