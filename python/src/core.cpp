@@ -18,6 +18,7 @@
 
 #include "descent/core/any_objective.hpp"
 #include "descent/solvers/minimize.hpp"
+#include "optim.hpp"
 
 namespace py = pybind11;
 
@@ -363,7 +364,7 @@ void def_minimize(py::module_& m, const char* name) {
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "descent's solvers for Python objectives (use descent.minimize)";
+  m.doc() = "descent's solvers and steppers (use descent.minimize, descent.optim, descent.torch)";
   py::enum_<JacMode>(m, "JacMode")
       .value("with_value", JacMode::with_value)
       .value("separate", JacMode::separate)
@@ -379,5 +380,6 @@ PYBIND11_MODULE(_core, m) {
   });
   def_minimize<double>(m, "minimize_f64");
   def_minimize<float>(m, "minimize_f32");
+  def_optim(m);
   m.attr("version") = DESCENT_VERSION_STRING;
 }
