@@ -3,10 +3,13 @@
     from descent import minimize          # instead of scipy.optimize.minimize
     res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0, 1)] * n)
 
+    opt = descent.optim.Adam([w, b], lr=1e-3)   # torch.optim's names on numpy arrays
+    opt = descent.torch.Adam(model.parameters())  # a torch.optim.Optimizer (import descent.torch)
+
 See docs/python.md for the methods, the options and the migration table.
 """
 
-from . import _core
+from . import _core, optim
 from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
 
 __version__ = _core.version
@@ -17,4 +20,4 @@ def methods():
     return list(_core.methods())
 
 
-__all__ = ["minimize", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]
+__all__ = ["minimize", "optim", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]

@@ -294,6 +294,8 @@ void def_optim(py::module_& m) {
       .def_static("parse", &descent::optim::parse_schedule, py::arg("spec"), py::arg("total_steps") = 0)
       .def("with_warmup", &Schedule::with_warmup, py::arg("steps"), py::arg("start_factor"))
       .def("lr", &Schedule::lr, py::arg("base_lr"), py::arg("k"))
+      .def_property_readonly("warmup_steps", &Schedule::warmup_steps)
+      .def_property_readonly("warmup_start_factor", &Schedule::warmup_start_factor)
       .def("describe", &Schedule::describe)
       .def("__repr__", [](const Schedule& s) { return "<Schedule " + s.describe() + ">"; });
 

@@ -123,10 +123,11 @@ def _rebuilt(cls, old, group, arrays, index):
     """A stepper for group's changed settings (weight_decay, betas, ...) that
     carries the old one's state."""
     new = _build(cls, group, arrays)
-    if new.name != old.name:
+    try:
+        new.load_state(old.state())
+    except (KeyError, ValueError) as e:
         raise ValueError(f"parameter group {index}: the change of settings turns {old.name} into {new.name}, "
-                         "whose state differs; make a new optimizer")
-    new.load_state(old.state())
+                         f"whose state differs ({e}); make a new optimizer") from None
     return new
 
 

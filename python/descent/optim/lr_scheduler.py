@@ -49,12 +49,15 @@ class LRScheduler:
         if epoch is not None:
             raise TypeError("step(epoch) is deprecated in torch and not taken here; call step() once per step")
         self.last_epoch += 1
-        self._last_lr = [self._lr(base, self.last_epoch) for base in self.base_lrs]
+        self._last_lr = [self._lr_at(i, base, self.last_epoch) for i, base in enumerate(self.base_lrs)]
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
 
+    def _lr_at(self, group, base_lr, k):
+        return self._lr(base_lr, k)
+
     def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedule")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedule", "_parts")}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -83,13 +86,8 @@ class LambdaLR(LRScheduler):
             raise ValueError(f"expected {n} lr_lambdas, but got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
 
-    def step(self, epoch=None):
-        if epoch is not None:
-            raise TypeError("step(epoch) is not taken; call step() once per step")
-        self.last_epoch += 1
-        self._last_lr = [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
-            group["lr"] = lr
+    def _lr_at(self, group, base_lr, k):
+        return base_lr * self.lr_lambdas[group](k)
 
     def state_dict(self):
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -160,26 +158,29 @@ class OneCycleLR(ScheduleLR):
 
 
 class SequentialLR(LRScheduler):
-    """A warm-up (LinearLR) followed by another scheduler at milestones=[W]
-    with W the warm-up's total_iters: descent's schedule with a warm-up."""
+    """A warm-up (LinearLR) followed by another scheduler at milestones=[W],
+    W the warm-up's total_iters: the second runs from its own step 0 at W."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         if len(schedulers) != 2 or len(milestones) != 1 or not isinstance(schedulers[0], LinearLR) or \
-                not isinstance(schedulers[1], ScheduleLR):
+                not isinstance(schedulers[1], LRScheduler):
             raise ValueError("SequentialLR: descent takes [LinearLR(...), another scheduler] with one milestone, "
                              "a warm-up followed by the schedule")
         warm = schedulers[0]._schedule
         if int(milestones[0]) != warm.warmup_steps:
             raise ValueError(f"SequentialLR: the milestone ({milestones[0]}) must equal the warm-up's total_iters "
                              f"({warm.warmup_steps})")
-        self._schedule = schedulers[1]._schedule.with_warmup(warm.warmup_steps, warm.warmup_start_factor)
+        self._parts = schedulers
+        self._warmup = warm.warmup_steps
         # the children set lr when they were made; start again from the base
         for group, base in zip(optimizer.param_groups, schedulers[0].base_lrs):
             group["lr"] = base
         super().__init__(optimizer, last_epoch)
 
-    def _lr(self, base_lr, k):
-        return self._schedule.lr(base_lr, k)
+    def _lr_at(self, group, base_lr, k):
+        if k < self._warmup:
+            return self._parts[0]._lr(base_lr, k)
+        return self._parts[1]._lr_at(group, base_lr, k - self._warmup)
 
 
 class ReduceLROnPlateau:
