@@ -9,7 +9,7 @@ set -euo pipefail
 build_packages=(cmake ninja-build g++ pkg-config libeigen3-dev libfmt-dev libcli11-dev
                 nlohmann-json3-dev libgtest-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist
                 openmpi-bin libopenmpi-dev
-                python3 python3-dev python3-numpy python3-pytest pybind11-dev)
+                python3 python3-dev python3-numpy python3-pytest pybind11-dev python3-pip python3-setuptools)
 bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy python3-torch)
 # Debian 12's clang is clang-14; libFuzzer (libclang_rt.fuzzer-x86_64.a) and
 # the sanitizer runtimes are in libclang-rt-14-dev, its OpenMP in libomp-14-dev.
