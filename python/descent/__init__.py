@@ -9,7 +9,7 @@
 See docs/python.md for the methods, the options and the migration table.
 """
 
-from . import _core, optim
+from . import _core, optim, problems
 from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
 
 __version__ = _core.version
@@ -20,4 +20,4 @@ def methods():
     return list(_core.methods())
 
 
-__all__ = ["minimize", "optim", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]
+__all__ = ["minimize", "optim", "problems", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]

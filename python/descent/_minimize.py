@@ -137,6 +137,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     (forward differences, with a SlowGradientWarning).
     bounds: a scipy.optimize.Bounds or a sequence of (lower, upper) pairs,
     None for an open side; only for the methods that take bounds.
+    fun may also be a descent.problems Problem (a C++ objective): then x0
+    may be None (its standard start), its own bounds apply, and the solve
+    runs without calling into Python.
     options: scipy's keys: maxiter, gtol, disp, return_all, eps,
     finite_diff_rel_step, and for L-BFGS-B maxcor, ftol, maxfun. Others are
     refused by name.
@@ -148,7 +151,18 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     """
     if constraints:
         raise ValueError("descent.minimize takes simple bounds only (bounds=...), not general constraints")
+    problem = fun if isinstance(fun, _core.problems.Problem) else None
+    if problem is not None:
+        if x0 is None:
+            x0 = problem.start()
+        if jac not in (None, True) or hess is not None or hessp is not None or args != ():
+            raise ValueError("a descent.problems Problem brings its own gradient and Hessian; "
+                             "pass no jac, hess, hessp or args with it")
+        if bounds is None and problem.bounds is not None:
+            bounds = list(zip(*problem.bounds))
     x0 = np.asarray(x0)
+    if problem is not None:
+        x0 = x0.astype(np.float64)
     if x0.ndim > 1:
         raise ValueError(f"x0 must have one dimension; got shape {x0.shape}")
     dtype = np.float32 if x0.dtype == np.float32 else np.float64
@@ -183,7 +197,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
         else:
             options.setdefault("maxiter", 200 * n)
 
-    if jac is True:
+    if problem is not None:
+        mode, jac_fn = None, None
+    elif jac is True:
         mode, jac_fn = _core.JacMode.with_value, None
     elif callable(jac):
         mode, jac_fn = _core.JacMode.separate, jac
@@ -223,11 +239,14 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
                 return callback(intermediate_result=result_type(x=x, fun=f))
             return callback(x)
 
-    run = _core.minimize_f32 if dtype == np.float32 else _core.minimize_f64
-    out = run(fun, jac_fn, hess, hessp, args, mode, x0, solver, lohi,
-              _int_or_none(options.get("maxiter")), _float_or_none(options.get("gtol")),
+    limits = (_int_or_none(options.get("maxiter")), _float_or_none(options.get("gtol")),
               _float_or_none(options.get("ftol")), _int_or_none(options.get("maxcor")),
-              _int_or_none(options.get("maxfun")), fd_step, fd_relative, step)
+              _int_or_none(options.get("maxfun")))
+    if problem is not None:  # all in C++: no call into Python per evaluation
+        out = _core.minimize_problem(problem, x0, solver, lohi, *limits, step)
+    else:
+        run = _core.minimize_f32 if dtype == np.float32 else _core.minimize_f64
+        out = run(fun, jac_fn, hess, hessp, args, mode, x0, solver, lohi, *limits, fd_step, fd_relative, step)
 
     result = _result_type()(
         x=out["x"], fun=out["fun"], jac=out["jac"], nit=out["nit"], nfev=out["nfev"], njev=out["njev"],

@@ -19,6 +19,7 @@
 #include "descent/core/any_objective.hpp"
 #include "descent/solvers/minimize.hpp"
 #include "optim.hpp"
+#include "problems.hpp"
 
 namespace py = pybind11;
 
@@ -248,14 +249,26 @@ class PyObjective {
 };
 
 // Per iteration: the user's callback(xk, f) (StopIteration, or a true return,
-// stops the run as converged) and the stop after Ctrl-C.
+// stops the run as converged) and the stop after Ctrl-C. `interrupted` is the
+// objective's flag; with poll_signals the callback itself looks for Ctrl-C
+// (for objectives that never enter Python).
 template <class T>
 class PyCallback final : public descent::Callback<T> {
  public:
-  PyCallback(py::object user, PyObjective<T>& f) : user_(std::move(user)), f_(f) {}
+  PyCallback(py::object user, bool& interrupted, bool poll_signals)
+      : user_(std::move(user)), interrupted_(interrupted), poll_(poll_signals) {}
 
   descent::Control on_iteration(const descent::IterationReport<T>& r) override {
-    if (f_.interrupted) return descent::Control::stop_failed;
+    if (interrupted_) return descent::Control::stop_failed;
+    if (poll_) {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) {
+        if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) throw py::error_already_set();
+        PyErr_Clear();
+        interrupted_ = true;
+        return descent::Control::stop_failed;
+      }
+    }
     if (user_.is_none() || r.iteration == 0) return descent::Control::proceed;
     py::gil_scoped_acquire gil;
     try {
@@ -276,15 +289,51 @@ class PyCallback final : public descent::Callback<T> {
 
  private:
   py::object user_;
-  PyObjective<T>& f_;
+  bool& interrupted_;
+  bool poll_;
 };
 
-template <class T>
-py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, py::tuple args, JacMode mode,
-             const Array<T>& x0, const std::string& method_name, std::optional<std::pair<Array<double>, Array<double>>> bounds,
-             std::optional<Index> maxiter, std::optional<double> gtol, std::optional<double> ftol,
-             std::optional<Index> memory, std::optional<Index> maxfun, double fd_step, bool fd_relative,
-             py::object callback) {
+// A C++ test problem as the objective: nothing enters Python; counted as
+// PyObjective counts.
+class ProblemObjective {
+ public:
+  explicit ProblemObjective(const descent::problems::Problem& p) : p_(p) {}
+  double value_and_gradient(ConstVectorRef<double> x, VectorRef<double> g) {
+    ++nfev;
+    ++njev;
+    return p_.value_and_gradient(x, g);
+  }
+  double value(ConstVectorRef<double> x) {
+    ++nfev;
+    return p_.value(x);
+  }
+  bool has_hessian() const { return p_.has_hessian(); }
+  void hessian(ConstVectorRef<double> x, MatrixRef<double> h) {
+    ++nhev;
+    p_.hessian(x, h);
+  }
+  bool has_hessian_vector() const { return p_.has_hessian_vector(); }
+  void hessian_vector(ConstVectorRef<double> x, ConstVectorRef<double> v, VectorRef<double> out) {
+    ++nhev;
+    p_.hessian_vector(x, v, out);
+  }
+  py::object last_gradient(ConstVectorRef<double>) const { return py::none(); }
+
+  Index nfev = 0, njev = 0, nhev = 0;
+  bool interrupted = false;
+
+ private:
+  const descent::problems::Problem& p_;
+};
+
+using PyBounds = std::optional<std::pair<Array<double>, Array<double>>>;
+
+// Runs the solver on objective f from x0 and returns the result fields.
+template <class T, class Objective>
+py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::string& method_name,
+               const PyBounds& bounds, std::optional<Index> maxiter, std::optional<double> gtol,
+               std::optional<double> ftol, std::optional<Index> memory, std::optional<Index> maxfun,
+               py::object callback) {
   const std::optional<descent::Method> method = descent::parse_method(method_name);
   if (!method) throw py::value_error("unknown method '" + method_name + "'; descent's are " + descent::method_names());
   const Index n = Index(x0.size());
@@ -307,9 +356,7 @@ py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, 
     o.bounds = std::move(b);
   }
 
-  PyObjective<T> f(std::move(fun), std::move(jac), std::move(hess), std::move(hessp), std::move(args), mode, fd_step,
-                   fd_relative);
-  PyCallback<T> cb(std::move(callback), f);
+  PyCallback<T> cb(std::move(callback), f.interrupted, poll_signals);
   Array<T> x = Array<T>(py::ssize_t(n));
   std::copy(x0.data(), x0.data() + n, x.mutable_data());
   Eigen::Map<Vector<T>> xmap(x.mutable_data(), n);
@@ -354,6 +401,28 @@ py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, 
 }
 
 template <class T>
+py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, py::tuple args, JacMode mode,
+             const Array<T>& x0, const std::string& method_name, const PyBounds& bounds,
+             std::optional<Index> maxiter, std::optional<double> gtol, std::optional<double> ftol,
+             std::optional<Index> memory, std::optional<Index> maxfun, double fd_step, bool fd_relative,
+             py::object callback) {
+  PyObjective<T> f(std::move(fun), std::move(jac), std::move(hess), std::move(hessp), std::move(args), mode, fd_step,
+                   fd_relative);
+  return solve<T>(f, false, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, std::move(callback));
+}
+
+py::dict run_problem(const descent::problems::Problem& problem, const Array<double>& x0,
+                     const std::string& method_name, const PyBounds& bounds, std::optional<Index> maxiter,
+                     std::optional<double> gtol, std::optional<double> ftol, std::optional<Index> memory,
+                     std::optional<Index> maxfun, py::object callback) {
+  if (Index(x0.size()) != problem.dimension())
+    throw py::value_error("x0 has " + std::to_string(x0.size()) + " elements; " + std::string(problem.name()) +
+                          " has " + std::to_string(problem.dimension()) + " variables");
+  ProblemObjective f(problem);
+  return solve<double>(f, true, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, std::move(callback));
+}
+
+template <class T>
 void def_minimize(py::module_& m, const char* name) {
   m.def(name, &run<T>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"), py::arg("args"),
         py::arg("mode"), py::arg("x0"), py::arg("method"), py::arg("bounds"), py::arg("maxiter"), py::arg("gtol"),
@@ -380,6 +449,11 @@ PYBIND11_MODULE(_core, m) {
   });
   def_minimize<double>(m, "minimize_f64");
   def_minimize<float>(m, "minimize_f32");
+  m.def("minimize_problem", &run_problem, py::arg("problem"), py::arg("x0"), py::arg("method"), py::arg("bounds"),
+        py::arg("maxiter"), py::arg("gtol"), py::arg("ftol"), py::arg("memory"), py::arg("maxfun"),
+        py::arg("callback"));
+  auto problems = m.def_submodule("problems", "descent's test problems, in C++");
+  def_problems(problems);
   def_optim(m);
   m.attr("version") = DESCENT_VERSION_STRING;
 }
