@@ -11,8 +11,19 @@ See docs/python.md for the methods, the options and the migration table.
 
 from . import _core, optim, problems
 from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
+from ._train import TrainResult, load_model, train
 
 __version__ = _core.version
+
+
+_ESTIMATORS = ("LinearRegression", "LogisticRegression", "MLPClassifier", "MLPRegressor")
+
+
+def __getattr__(name):  # the estimators import scikit-learn: only when first used
+    if name in _ESTIMATORS:
+        from . import _estimators
+        return getattr(_estimators, name)
+    raise AttributeError(f"module 'descent' has no attribute {name!r}")
 
 
 def methods():
@@ -20,4 +31,5 @@ def methods():
     return list(_core.methods())
 
 
-__all__ = ["minimize", "optim", "problems", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]
+__all__ = ["minimize", "train", "load_model", "TrainResult", "LinearRegression", "LogisticRegression",
+           "MLPClassifier", "MLPRegressor", "optim", "problems", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]

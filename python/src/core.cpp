@@ -20,6 +20,7 @@
 #include "descent/solvers/minimize.hpp"
 #include "optim.hpp"
 #include "problems.hpp"
+#include "train.hpp"
 
 namespace py = pybind11;
 
@@ -278,6 +279,10 @@ class PyCallback final : public descent::Callback<T> {
         return descent::Control::stop_converged;
       }
     } catch (py::error_already_set& e) {
+      if (e.matches(PyExc_KeyboardInterrupt)) {  // Ctrl-C while the callback ran
+        interrupted_ = true;
+        return descent::Control::stop_failed;
+      }
       if (!e.matches(PyExc_StopIteration)) throw;
       stopped = true;
       return descent::Control::stop_converged;
@@ -454,6 +459,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("callback"));
   auto problems = m.def_submodule("problems", "descent's test problems, in C++");
   def_problems(problems);
+  def_train(m);
   def_optim(m);
   m.attr("version") = DESCENT_VERSION_STRING;
 }

@@ -1,0 +1,81 @@
+"""descent.train: `descent train` from Python, on numpy arrays or the CLI's data sets."""
+
+import math
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["train", "load_model", "TrainResult"]
+
+
+class TrainResult(dict):
+    """What train returns: a dict whose keys are also attributes. model (the
+    trained Model), history (one dict per epoch), status, message, and the
+    run's figures (epochs, steps, train_loss, seconds, samples_per_second, or
+    for a solver iterations and evaluations; test when a test set was given)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError as e:
+            raise AttributeError(name) from e
+
+    def __dir__(self):
+        return list(self.keys())
+
+
+def _number(name, value):
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"hyper-parameter {name} must be a number; got {value!r}") from None
+
+
+def train(data=None, y=None, *, model="logistic", optimizer="adam", lr=1e-3, epochs=10, batch_size=32,
+          schedule="", patience=0, l2=0.0, seed=0, loss="", validation=None, val_fraction=0.0, standardize=False,
+          test="", label_column="", time_limit=math.inf, checkpoint="", resume="", gtol=1e-5, max_iter=1000,
+          memory=10, clip_norm=0.0, clip_value=0.0, l1=0.0, callback=None, **hyperparameters):
+    """Trains a model as `descent train` does and returns a TrainResult.
+
+    data: X (an array, one row per sample, with y the targets: class ids
+    0..K-1 or -1/+1 for classifiers, values for regression), or what the CLI's
+    --data takes: a named set ("fashion-mnist") or a CSV / LIBSVM file (then
+    test, label_column, standardize and val_fraction mean what the CLI's
+    flags do, and a named set's test part is evaluated into result.test).
+    model: "linear", "logistic" (sized from the data), or a spec
+    ("mlp:784-256-10", "cnn:lenet"; descent._core.model_spec_help()).
+    optimizer: a stepper ("adam", "sgd", ...; its hyper-parameters as
+    keywords, e.g. beta2=0.99) run for epochs of batch_size rows, in
+    float32; or a full-batch solver ("lbfgs", "cg-hz", ...) run to gtol or
+    max_iter, in float64. validation: (X_val, y_val), or val_fraction of the
+    training rows. callback(epoch_dict) after each epoch; returning False
+    stops the run. Ctrl-C stops it at the next step (status "interrupted").
+    """
+    X_val = y_val = None
+    if validation is not None:
+        X_val, y_val = validation
+    hp = {k: _number(k, v) for k, v in hyperparameters.items()}
+    if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
+        if y is not None:
+            raise ValueError("train: y goes with an array X, not with a data set name or file")
+        name, X = str(data if not isinstance(data, bytes) else data.decode()), None
+    else:
+        if data is None:
+            raise ValueError("train needs data: an array X with y, or a data set name or file")
+        name, X = "", data
+        if y is None:
+            raise ValueError("train: y (the targets) is needed with an array X")
+    out = _core.train(name, X, y, X_val, y_val, str(test), str(label_column), bool(standardize), float(val_fraction),
+                      str(model), str(loss), str(optimizer), hp, float(clip_norm), float(clip_value), float(l1),
+                      int(epochs), int(batch_size), float(lr), str(schedule), int(patience), float(l2), int(seed),
+                      float(time_limit), str(checkpoint), str(resume), float(gtol), int(max_iter), int(memory),
+                      callback)
+    return TrainResult(out)
+
+
+def load_model(path):
+    """A model saved by Model.save or `descent train --save` (safetensors)."""
+    return _core.load_model(str(path))

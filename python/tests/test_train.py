@@ -1,0 +1,163 @@
+"""descent.train and the estimators: the same solutions as scikit-learn
+(stored by make_sklearn_reference.py), saving and loading the CLI's model
+files, callbacks, Ctrl-C and errors; sklearn's own machinery (clone,
+Pipeline, cross_val_score) where python3-sklearn is installed."""
+
+import json
+import pathlib
+import _thread
+
+import numpy as np
+import pytest
+
+import descent
+import estimator_data
+
+REFERENCE = json.loads((pathlib.Path(__file__).with_name("data") / "sklearn_reference.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("name", ["binary", "three"])
+@pytest.mark.parametrize("C", estimator_data.CS)
+def test_logistic_regression_finds_sklearns_coefficients(name, C):
+    X, y = estimator_data.classification()[name]
+    m = descent.LogisticRegression(C=C, tol=1e-9).fit(X, y)
+    want = REFERENCE[f"logistic/{name}/C={C}"]
+    coef, intercept = np.asarray(want["coef"]), np.asarray(want["intercept"])
+    scale = np.abs(coef).max()
+    if name == "three":  # sklearn's multinomial coefficients are centred over the classes; descent's need not be
+        coef = coef - coef.mean(axis=0)
+        intercept = intercept - intercept.mean()
+        got_coef = m.coef_ - m.coef_.mean(axis=0)
+        got_intercept = m.intercept_ - m.intercept_.mean()
+    else:
+        got_coef, got_intercept = m.coef_, m.intercept_
+    assert np.abs(got_coef - coef).max() <= 1e-4 * scale
+    assert np.abs(got_intercept - intercept).max() <= 1e-4 * max(scale, 1)
+    assert m.predict_proba(X).shape == (len(X), len(np.unique(y)))
+    assert np.allclose(m.predict_proba(X).sum(axis=1), 1)
+
+
+@pytest.mark.parametrize("alpha", estimator_data.ALPHAS)
+def test_linear_regression_is_ridge_and_least_squares(alpha):
+    X, y = estimator_data.regression()
+    m = descent.LinearRegression(alpha=alpha, tol=1e-10).fit(X, y)
+    want = REFERENCE[f"ridge/alpha={alpha}"]
+    assert np.allclose(m.coef_, want["coef"], atol=1e-5)
+    assert m.intercept_ == pytest.approx(want["intercept"], abs=1e-5)
+    if alpha == 0:
+        A = np.column_stack([X.astype(np.float64), np.ones(len(X))])
+        exact = np.linalg.lstsq(A, y, rcond=None)[0]
+        assert np.allclose(np.append(m.coef_, m.intercept_), exact, atol=1e-5)
+    assert m.score(X, y) > 0.95
+
+
+def test_string_labels_and_the_mlps():
+    X, y = estimator_data.classification()["three"]
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = descent.MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=1e-2, random_state=1)
+    clf.fit(X, names)
+    assert set(clf.predict(X)) <= set(names) and clf.score(X, names) > 0.8
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert len(clf.history_) == 60
+    Xr, yr = estimator_data.regression()
+    reg = descent.MLPRegressor(hidden_layer_sizes=(32,), max_iter=200, learning_rate_init=1e-2, random_state=0)
+    assert reg.fit(Xr, yr).score(Xr, yr) > 0.9
+
+
+def test_train_on_arrays_gives_history_and_a_model_that_predicts():
+    X, y = estimator_data.classification()["binary"]
+    seen = []
+    r = descent.train(X, y, model="mlp:4-8-2", optimizer="adam", lr=1e-2, epochs=6, batch_size=16,
+                      val_fraction=0.25, seed=3, beta2=0.99, callback=seen.append)
+    assert r.status == "max_iterations" and r.epochs == 6 and len(r.history) == 6 and len(seen) == 6
+    assert all("validation_accuracy" in h for h in r.history)
+    assert r.hyperparameters["beta2"] == 0.99
+    out = r.model.predict(X)
+    assert out.shape == (len(X), 2) and out.dtype == np.float32
+    e = r.model.evaluate(X, y)
+    assert e["accuracy"] > 0.7 and e["classes"] == 2 and sum(e["confusion"]) == len(X)
+    # the same seed gives the same weights
+    again = descent.train(X, y, model="mlp:4-8-2", optimizer="adam", lr=1e-2, epochs=6, batch_size=16,
+                          val_fraction=0.25, seed=3, beta2=0.99)
+    assert np.array_equal(again.model.parameters(), r.model.parameters())
+
+
+def test_a_callback_stops_the_run_and_a_solver_trains_in_float64():
+    X, y = estimator_data.classification()["binary"]
+    r = descent.train(X, y, model="logistic", optimizer="sgd", lr=0.1, epochs=50, callback=lambda e: e["epoch"] < 3)
+    assert r.epochs == 3 and r.status == "stopped_by_callback"
+    s = descent.train(X, y, model="logistic", optimizer="lbfgs", gtol=1e-8)
+    assert s.status.startswith("converged") and s.model.dtype == np.float64 and s.history == []
+
+
+def test_models_save_and_load_as_the_cli_writes_them(tmp_path):
+    X, y = estimator_data.regression()
+    r = descent.train(X, y, model="mlp:5-8-1", optimizer="adam", lr=1e-2, epochs=3, standardize=True)
+    path = tmp_path / "model.safetensors"
+    r.model.save(str(path))
+    back = descent.load_model(path)
+    assert back.spec == "mlp:5-8-1" and back.loss == "mse"
+    assert np.array_equal(back.predict(X), r.model.predict(X))   # the standardization travels with it
+    assert back.weights().keys() == r.model.weights().keys()
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(RuntimeError, match="model.safetensors"):
+        descent.load_model(path)
+
+
+def test_a_csv_file_as_the_cli_reads_it(tmp_path):
+    X, y = estimator_data.classification()["three"]
+    lines = ["a,b,c,d,label"] + [",".join(f"{v:.6g}" for v in row) + f",{label}" for row, label in zip(X, y)]
+    csv = tmp_path / "three.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    r = descent.train(str(csv), model="logistic", optimizer="lbfgs", standardize=True, val_fraction=0.1)
+    assert r.test["rows"] == 60 and r.test["accuracy"] > 0.7   # the seeded 20% held out, as the CLI does
+    with pytest.raises(RuntimeError, match="no_such.csv"):
+        descent.train(str(tmp_path / "no_such.csv"))
+
+
+def test_bad_input_is_named():
+    X, y = estimator_data.classification()["binary"]
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'"):
+        descent.train(X, y, optimizer="adamm")
+    with pytest.raises(ValueError, match="one row per row of X"):
+        descent.train(X, y[:-1])
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        descent.train(bad, y)
+    with pytest.raises(ValueError, match="no hyper-parameter 'gamma'"):
+        descent.train(X, y, optimizer="adam", gamma=1.0)
+    with pytest.raises(ValueError, match="two classes"):
+        descent.LogisticRegression().fit(X, np.zeros(len(X)))
+    with pytest.raises(Exception, match="not fitted"):
+        descent.LogisticRegression().predict(X)
+
+
+def test_ctrl_c_stops_training_at_a_step():
+    # Simulated from the epoch callback (interrupt_main): the KeyboardInterrupt arrives in
+    # the callback or at the trainer's next step, which looks for it; both stop the run.
+    X, y = estimator_data.classification()["binary"]
+
+    def ctrl_c_after_the_second(epoch):
+        if epoch["epoch"] == 2:
+            _thread.interrupt_main()
+
+    r = descent.train(X, y, model="logistic", optimizer="sgd", epochs=1000, batch_size=8,
+                      callback=ctrl_c_after_the_second)
+    assert r.status == "interrupted" and r.epochs in (2, 3)
+
+
+def test_sklearns_machinery_takes_the_estimators():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X, y = estimator_data.classification()["three"]
+    scores = cross_val_score(make_pipeline(StandardScaler(), descent.LogisticRegression()), X, y, cv=3)
+    assert len(scores) == 3 and scores.min() > 0.7
+    grid = GridSearchCV(descent.LogisticRegression(), {"C": [0.01, 1.0]}, cv=3).fit(X, y)
+    assert grid.best_params_["C"] in (0.01, 1.0)
+    c = clone(descent.MLPClassifier(hidden_layer_sizes=(8,), alpha=0.1))
+    assert c.get_params()["hidden_layer_sizes"] == (8,) and c.alpha == 0.1
+    assert sklearn.base.is_classifier(descent.MLPClassifier()) and sklearn.base.is_regressor(descent.MLPRegressor())
