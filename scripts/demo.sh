@@ -62,6 +62,9 @@ echo
 echo "== From Python: descent.minimize with scipy's arguments, on a numpy objective with bounds"
 if cmake --build --preset release -j "$(nproc)" --target descent_python >/dev/null 2>&1; then
   PYTHONPATH=build/release/python /usr/bin/python3 examples/python/minimize.py
+  echo
+  echo "== From Python: descent.train on Fashion-MNIST, and a torch model stepped by descent.torch.Adam"
+  PYTHONPATH=build/release/python /usr/bin/python3 examples/python/train.py --epochs 2
 else
   echo "(the Python package did not build: see docs/python.md)"
 fi

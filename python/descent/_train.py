@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["train", "load_model", "TrainResult"]
+__all__ = ["train", "load_model", "load_data", "TrainResult"]
 
 
 class TrainResult(dict):
@@ -79,3 +79,11 @@ def train(data=None, y=None, *, model="logistic", optimizer="adam", lr=1e-3, epo
 def load_model(path):
     """A model saved by Model.save or `descent train --save` (safetensors)."""
     return _core.load_model(str(path))
+
+
+def load_data(name, part="train", label_column=""):
+    """(X, y) as float32 numpy arrays from what the CLI's --data takes: a named
+    set ("fashion-mnist", part "train" or "test") or a CSV / LIBSVM file
+    (label_column: the CSV's target column, by index or header name; default
+    the last). Bad files raise naming the file, line and what was expected."""
+    return _core.load_data(str(name), str(part), str(label_column))

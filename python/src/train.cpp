@@ -23,6 +23,7 @@
 #include <pybind11/stl.h>
 
 #include "descent/autograd/tape.hpp"
+#include "descent/data/named.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
 #include "descent/train/model_file.hpp"
@@ -389,6 +390,28 @@ void def_train(py::module_& m) {
     return descent::train::saved_in_double(path) ? load<double>(path) : load<float>(path);
   }, py::arg("path"));
   m.def("model_spec_help", &descent::nn::model_spec_help);
+  m.def("load_data", [](const std::string& name, const std::string& part, const std::string& label_column) {
+    descent::data::Dataset d;
+    {
+      py::gil_scoped_release release;
+      const auto names = descent::data::named_datasets();
+      if (std::find(names.begin(), names.end(), name) != names.end()) {
+        if (part != "train" && part != "test")
+          throw std::invalid_argument("part must be 'train' or 'test'; got '" + part + "'");
+        d = descent::data::load_named(name, part == "train" ? descent::data::Part::train : descent::data::Part::test);
+      } else {
+        descent::train::DataOptions o;
+        o.label_column = label_column;
+        d = descent::train::load_data_file(name, o, 0);
+      }
+    }
+    py::array_t<float> X({py::ssize_t(d.rows), py::ssize_t(d.features)});
+    std::copy(d.x.begin(), d.x.end(), X.mutable_data());
+    py::array_t<float> y = d.targets == 1 ? py::array_t<float>(py::ssize_t(d.rows))
+                                          : py::array_t<float>({py::ssize_t(d.rows), py::ssize_t(d.targets)});
+    std::copy(d.y.begin(), d.y.end(), y.mutable_data());
+    return py::make_tuple(X, y);
+  }, py::arg("name"), py::arg("part") = "train", py::arg("label_column") = "");
   m.def("train", [](const std::string& data, const py::object& X, const py::object& y, const py::object& X_val,
                     const py::object& y_val, const std::string& test, const std::string& label_column,
                     bool standardize, double val_fraction, const std::string& model, const std::string& loss,

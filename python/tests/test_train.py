@@ -109,6 +109,9 @@ def test_a_csv_file_as_the_cli_reads_it(tmp_path):
     lines = ["a,b,c,d,label"] + [",".join(f"{v:.6g}" for v in row) + f",{label}" for row, label in zip(X, y)]
     csv = tmp_path / "three.csv"
     csv.write_text("\n".join(lines) + "\n")
+    X2, y2 = descent.load_data(csv)
+    assert X2.shape == (300, 4) and np.array_equal(y2, y.astype(np.float32))
+    assert np.allclose(X2, X, rtol=1e-5)
     r = descent.train(str(csv), model="logistic", optimizer="lbfgs", standardize=True, val_fraction=0.1)
     assert r.test["rows"] == 60 and r.test["accuracy"] > 0.7   # the seeded 20% held out, as the CLI does
     with pytest.raises(RuntimeError, match="no_such.csv"):
