@@ -78,7 +78,8 @@ def train(data=None, y=None, *, model="logistic", optimizer="adam", lr=1e-3, epo
 
 def load_model(path):
     """A model saved by Model.save or `descent train --save` (safetensors)."""
-    return _core.load_model(str(path))
+    import os
+    return _core.load_model(os.fspath(path))
 
 
 def load_data(name, part="train", label_column=""):

@@ -338,10 +338,11 @@ void def_model(py::module_& m, const char* name) {
   py::class_<PyModel<T>, std::unique_ptr<PyModel<T>>>(m, name)
       .def("predict", &predict<T>, py::arg("X"), "the model's outputs for X (logits for a classifier)")
       .def("evaluate", &evaluate<T>, py::arg("X"), py::arg("y"))
-      .def("save", [](const PyModel<T>& p, const std::string& path) {
+      .def("save", [](const PyModel<T>& p, const py::object& where) {
+        const auto path = py::module_::import("os").attr("fspath")(where).cast<std::string>();
         py::gil_scoped_release release;
         descent::train::save_model(path, p.model, p.x, p.about);
-      }, py::arg("path"), "writes the CLI's safetensors model file (atomically)")
+      }, py::arg("path"), "writes the CLI's safetensors model file (atomically); a str or path-like")
       .def_property_readonly("spec", [](const PyModel<T>& p) { return p.about.spec; })
       .def_property_readonly("loss", [](const PyModel<T>& p) { return std::string(p.model.loss().name()); })
       .def_property_readonly("signed_labels", [](const PyModel<T>& p) { return p.about.signed_labels; })

@@ -4,7 +4,9 @@ files, callbacks, Ctrl-C and errors; sklearn's own machinery (clone,
 Pipeline, cross_val_score) where python3-sklearn is installed."""
 
 import json
+import os
 import pathlib
+import subprocess
 import _thread
 
 import numpy as np
@@ -164,3 +166,41 @@ def test_sklearns_machinery_takes_the_estimators():
     c = clone(descent.MLPClassifier(hidden_layer_sizes=(8,), alpha=0.1))
     assert c.get_params()["hidden_layer_sizes"] == (8,) and c.alpha == 0.1
     assert sklearn.base.is_classifier(descent.MLPClassifier()) and sklearn.base.is_regressor(descent.MLPRegressor())
+
+
+CLI = os.environ.get("DESCENT_CLI")
+
+
+def write_csv(path, X, y):
+    lines = ["a,b,c,d,label"] + [",".join(f"{v:.9g}" for v in row) + f",{label}" for row, label in zip(X, y)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.skipif(not CLI, reason="DESCENT_CLI (the command-line tool) is not set; CTest sets it")
+def test_model_files_pass_between_python_and_the_cli(tmp_path):
+    X, y = estimator_data.classification()["three"]
+    csv = tmp_path / "three.csv"
+    write_csv(csv, X, y)
+
+    def cli_evaluate(model):
+        out = subprocess.run([CLI, "evaluate", "--model", str(model), "--data", str(csv), "--json"],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    # the CLI trains and saves; Python loads the file and evaluates it as the CLI does
+    from_cli = tmp_path / "cli.safetensors"
+    subprocess.run([CLI, "train", "--data", str(csv), "--model", "mlp:4-8-3", "--optimizer", "adam", "--epochs",
+                    "3", "--standardize", "--save", str(from_cli), "--json"], check=True, capture_output=True)
+    model = descent.load_model(from_cli)
+    mine, theirs = model.evaluate(X, y), cli_evaluate(from_cli)
+    assert mine["rows"] == theirs["rows"] == 300
+    assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-6)
+    assert mine["accuracy"] == theirs["accuracy"] and mine["confusion"] == theirs["confusion"]
+
+    # Python trains and saves; the CLI evaluates the file
+    from_python = tmp_path / "python.safetensors"
+    r = descent.train(X, y, model="logistic", optimizer="lbfgs", l2=1e-2, standardize=True)
+    r.model.save(from_python)
+    mine, theirs = r.model.evaluate(X, y), cli_evaluate(from_python)
+    assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-9)
+    assert mine["accuracy"] == theirs["accuracy"]
