@@ -18,5 +18,8 @@ for package in "$scratch"/prefix/lib/python3*/dist-packages/descent; do
   [[ -d "$package" ]] || continue
   (cd "$scratch" && PYTHONPATH="$(dirname "$package")" /usr/bin/python3 -c \
     "import descent, numpy; r = descent.minimize(lambda x: (float(x @ x), 2 * x), numpy.ones(3), jac=True); \
-assert r.success and r.fun < 1e-12, r; print('python: descent', descent.__version__, 'from', descent.__file__)")
+assert r.success and r.fun < 1e-12, r; \
+import descent.optim, descent.optim.lr_scheduler, descent.problems, descent._estimators; \
+assert descent.minimize(descent.problems.make('rosenbrock'), None).success; \
+print('python: descent', descent.__version__, 'from', descent.__file__)")
 done
