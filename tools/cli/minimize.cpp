@@ -324,7 +324,9 @@ void run_problem(const Flags& flags) {
       path.points.push_back({x[0], x[1]});
       callbacks.add(path);
     }
-    const Result<double> r = run_choice(m, flags, objective, x, options, &callbacks);
+    // No callback at all when nothing listens: a solver then skips the work
+    // of its per-iteration report.
+    const Result<double> r = run_choice(m, flags, objective, x, options, callbacks.empty() ? nullptr : &callbacks);
     if (flags.json) {
       all.push_back(to_json(*problem, m, r, !constrained, options.bounds.has_value()));
     } else {

@@ -53,6 +53,7 @@ template <class T>
 class CallbackList final : public Callback<T> {
  public:
   void add(Callback<T>& c) { list_.push_back(&c); }
+  bool empty() const { return list_.empty(); }
   void on_begin(const RunInfo& info) override {
     for (auto* c : list_) c->on_begin(info);
   }
