@@ -11,6 +11,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "descent/core/any_objective.hpp"
+#include "descent/problems/problem.hpp"
+#include "descent/solvers/minimize.hpp"
 #include "support/cli_run.hpp"
 
 namespace {
@@ -218,4 +221,34 @@ TEST(BenchCli, ModelRejectsBadSpecsAndSizes) {
   EXPECT_EQ(run_cli("bench model --model cnn:resnet").status, 2);
   EXPECT_EQ(run_cli("bench model --batch-size 0").status, 2);
   EXPECT_EQ(run_cli("bench model --optimizer nope").status, 2);
+}
+
+// What the CLI runs is the library's solve: the same iterations, evaluations
+// and value, to the bit, whether or not it logs each iteration.
+TEST(MinimizeCli, TakesTheLibrarysStepsWithAndWithoutTheIterationLog) {
+  auto problem = descent::problems::make_problem("extended_rosenbrock", {.dimension = 1000});
+  for (const char* name : {"lbfgs", "cg-hz", "trust-region", "bfgs"}) {
+    descent::MinimizeOptions o;
+    o.step_size = 1e-3;  // the CLI's defaults for --lr, --memory and --radius
+    o.memory = 10;
+    o.initial_radius = 1.0;
+    descent::Vector<double> x = problem->start();
+    auto objective = descent::AnyObjective<double>::reference(*problem);
+    const auto library = descent::minimize<double>(objective, x, *descent::parse_method(name), o);
+    auto r = run_cli(std::string("minimize --problem extended_rosenbrock --dim 1000 --method ") + name + " --json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["iterations"].get<descent::Index>(), library.iterations) << name;
+    EXPECT_EQ(j["function_evaluations"].get<descent::Index>(), library.value_evaluations) << name;
+    EXPECT_EQ(j["gradient_evaluations"].get<descent::Index>(), library.gradient_evaluations) << name;
+    EXPECT_EQ(j["f"].get<double>(), library.value) << name;
+    // With the iteration log (a callback) the trajectory is the same.
+    auto text = run_cli(std::string("minimize --problem extended_rosenbrock --dim 1000 --method ") + name);
+    ASSERT_EQ(text.status, 0) << text.out;
+    const std::string counts = std::to_string(library.iterations) + " iterations, " +
+                               std::to_string(library.value_evaluations) + " f / " +
+                               std::to_string(library.gradient_evaluations) + " g";
+    EXPECT_NE(text.out.find(counts), std::string::npos)
+        << name << "\n" << text.out.substr(text.out.size() > 600 ? text.out.size() - 600 : 0);
+  }
 }
