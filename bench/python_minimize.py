@@ -51,6 +51,20 @@ def timed(fn, inner):
     return (time.perf_counter() - start) / max(inner, 1), r
 
 
+def compare(name, run_descent, run_scipy, inner, repeats):
+    """Alternates the two sides `repeats` times, prints the case's row and returns scipy / descent."""
+    td, ts = [], []
+    for _ in range(repeats):
+        t, rd = timed(run_descent, inner)
+        td.append(t)
+        t, rs = timed(run_scipy, inner)
+        ts.append(t)
+    md, ms = statistics.median(td), statistics.median(ts)
+    print(f"{name:<24} {rd.fun:>14.8g} {rs.fun:>14.8g} {rd.nfev:>7} {rs.nfev:>7} {md:>10.3g} {ms:>10.3g} "
+          f"{ms / md:>6.2f}")
+    return ms / md
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
@@ -62,16 +76,9 @@ def main():
           f"{'s scipy':>10} {'ratio':>6}")
     ratios = []
     for name, fun, x0, bounds, inner in cases(a.large):
-        td, ts = [], []
-        for _ in range(a.repeats):
-            t, rd = timed(lambda: descent.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds), inner)
-            td.append(t)
-            t, rs = timed(lambda: so.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds), inner)
-            ts.append(t)
-        md, ms = statistics.median(td), statistics.median(ts)
-        ratios.append(ms / md)
-        print(f"{name:<24} {rd.fun:>14.8g} {rs.fun:>14.8g} {rd.nfev:>7} {rs.nfev:>7} {md:>10.3g} {ms:>10.3g} "
-              f"{ms / md:>6.2f}")
+        ratios.append(compare(name, lambda: descent.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds),
+                              lambda: so.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds), inner,
+                              a.repeats))
     print(f"ratio scipy/descent: median {statistics.median(ratios):.2f}, min {min(ratios):.2f}")
 
     print("\nC++ objectives (descent.problems): descent.minimize(problem) vs scipy on problem.fun_and_jac")
@@ -88,16 +95,9 @@ def main():
         p = descent.problems.make(problem_name, dim=dim)
         x0 = p.start()
         bounds = [(None, upper)] * dim if upper is not None else (list(zip(*p.bounds)) if p.bounds else None)
-        td, ts = [], []
-        for _ in range(a.repeats):
-            t, rd = timed(lambda: descent.minimize(p, x0, method="L-BFGS-B", bounds=bounds), inner)
-            td.append(t)
-            t, rs = timed(lambda: so.minimize(p.fun_and_jac, x0, jac=True, method="L-BFGS-B", bounds=bounds), inner)
-            ts.append(t)
-        md, ms = statistics.median(td), statistics.median(ts)
-        ratios.append(ms / md)
-        print(f"{name:<24} {rd.fun:>14.8g} {rs.fun:>14.8g} {rd.nfev:>7} {rs.nfev:>7} {md:>10.3g} {ms:>10.3g} "
-              f"{ms / md:>6.2f}")
+        ratios.append(compare(name, lambda: descent.minimize(p, x0, method="L-BFGS-B", bounds=bounds),
+                              lambda: so.minimize(p.fun_and_jac, x0, jac=True, method="L-BFGS-B", bounds=bounds),
+                              inner, a.repeats))
     print(f"ratio scipy/descent: median {statistics.median(ratios):.2f}, min {min(ratios):.2f}")
 
     # The MGH set: same minimum (within 1e-8 relative, or both below 1e-10), evaluations, total time.

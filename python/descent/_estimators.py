@@ -97,6 +97,11 @@ class _Fitted:
         self.train_result_ = {k: v for k, v in r.items() if k != "model"}
         return self
 
+    def _segment(self, suffix):
+        """The trained model's "...weight" or "...bias" parameters (linear models)."""
+        self._check_fitted()
+        return next(v for k, v in self.model_.weights().items() if k.endswith(suffix))
+
     def save(self, path):
         """The trained model as the CLI's safetensors model file."""
         self._check_fitted()
@@ -184,15 +189,12 @@ class LinearRegression(_Regressor, _Base):
 
     @property
     def coef_(self):
-        self._check_fitted()
-        w = self.model_.weights()
-        weight = next(v for k, v in w.items() if k.endswith("weight"))
+        weight = self._segment("weight")
         return weight[0] if self._y_columns is None else weight
 
     @property
     def intercept_(self):
-        self._check_fitted()
-        b = next(v for k, v in self.model_.weights().items() if k.endswith("bias"))
+        b = self._segment("bias")
         return float(b[0]) if self._y_columns is None else b
 
 
@@ -228,14 +230,12 @@ class LogisticRegression(_Classifier, _Base):
 
     @property
     def coef_(self):
-        self._check_fitted()
-        w = next(v for k, v in self.model_.weights().items() if k.endswith("weight"))
+        w = self._segment("weight")
         return w.reshape(1, -1) if len(self.classes_) == 2 else w
 
     @property
     def intercept_(self):
-        self._check_fitted()
-        return next(v for k, v in self.model_.weights().items() if k.endswith("bias"))
+        return self._segment("bias")
 
 
 class _MLP(_Base):
