@@ -36,6 +36,8 @@ _REFUSED = {
 # The options each kind of method honours (scipy's keys).
 _COMMON_OPTIONS = {"maxiter", "gtol", "disp", "return_all", "eps", "finite_diff_rel_step"}
 _LBFGSB_OPTIONS = _COMMON_OPTIONS | {"maxcor", "ftol", "maxfun"}
+# trust_scaling is descent's: "none", "diagonal" or "when-stalled" (the default).
+_TRUST_OPTIONS = _COMMON_OPTIONS | {"initial_trust_radius", "trust_scaling"}
 
 
 class OptimizeResult(dict):
@@ -141,7 +143,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     may be None (its standard start), its own bounds apply, and the solve
     runs without calling into Python.
     options: scipy's keys: maxiter, gtol, disp, return_all, eps,
-    finite_diff_rel_step, and for L-BFGS-B maxcor, ftol, maxfun. Others are
+    finite_diff_rel_step, for L-BFGS-B maxcor, ftol, maxfun, and for the
+    trust-region methods initial_trust_radius and descent's trust_scaling
+    ("none", "diagonal" or "when-stalled"). Others are
     refused by name.
 
     Returns an OptimizeResult (scipy's where scipy.optimize is imported) with x, fun,
@@ -178,7 +182,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     lohi = _bounds_arrays(bounds, n) if bounds is not None else None
 
     options = dict(options or {})
-    allowed = _LBFGSB_OPTIONS if solver == "lbfgsb" else _COMMON_OPTIONS
+    allowed = {"lbfgsb": _LBFGSB_OPTIONS, "trust-region": _TRUST_OPTIONS, "dogleg": _TRUST_OPTIONS}.get(
+        solver, _COMMON_OPTIONS)
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise ValueError(f"option(s) {', '.join(map(repr, unknown))} not honoured by method "
@@ -241,7 +246,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
 
     limits = (_int_or_none(options.get("maxiter")), _float_or_none(options.get("gtol")),
               _float_or_none(options.get("ftol")), _int_or_none(options.get("maxcor")),
-              _int_or_none(options.get("maxfun")))
+              _int_or_none(options.get("maxfun")), _float_or_none(options.get("initial_trust_radius")),
+              options.get("trust_scaling"))
     if problem is not None:  # all in C++: no call into Python per evaluation
         out = _core.minimize_problem(problem, x0, solver, lohi, *limits, step)
     else:

@@ -338,6 +338,7 @@ template <class T, class Objective>
 py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::string& method_name,
                const PyBounds& bounds, std::optional<Index> maxiter, std::optional<double> gtol,
                std::optional<double> ftol, std::optional<Index> memory, std::optional<Index> maxfun,
+               std::optional<double> initial_radius, std::optional<std::string> trust_scaling,
                py::object callback) {
   const std::optional<descent::Method> method = descent::parse_method(method_name);
   if (!method) throw py::value_error("unknown method '" + method_name + "'; descent's are " + descent::method_names());
@@ -350,6 +351,18 @@ py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::s
   if (ftol) o.stop.value_tolerance = *ftol;
   if (maxfun) o.stop.max_evaluations = *maxfun;
   if (memory) o.memory = *memory;
+  if (initial_radius) {
+    if (!(*initial_radius > 0) || !std::isfinite(*initial_radius))
+      throw py::value_error("initial_trust_radius must be a positive number; got " + std::to_string(*initial_radius));
+    o.initial_radius = *initial_radius;
+  }
+  if (trust_scaling) {
+    const auto s = descent::parse_trust_region_scaling(*trust_scaling);
+    if (!s)
+      throw py::value_error("trust_scaling must be 'none', 'diagonal' or 'when-stalled'; got '" + *trust_scaling +
+                            "'");
+    o.trust_scaling = *s;
+  }
   if (bounds) {
     const auto& [lo, hi] = *bounds;
     if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
@@ -409,30 +422,33 @@ template <class T>
 py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, py::tuple args, JacMode mode,
              const Array<T>& x0, const std::string& method_name, const PyBounds& bounds,
              std::optional<Index> maxiter, std::optional<double> gtol, std::optional<double> ftol,
-             std::optional<Index> memory, std::optional<Index> maxfun, double fd_step, bool fd_relative,
-             py::object callback) {
+             std::optional<Index> memory, std::optional<Index> maxfun, std::optional<double> initial_radius,
+             std::optional<std::string> trust_scaling, double fd_step, bool fd_relative, py::object callback) {
   PyObjective<T> f(std::move(fun), std::move(jac), std::move(hess), std::move(hessp), std::move(args), mode, fd_step,
                    fd_relative);
-  return solve<T>(f, false, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, std::move(callback));
+  return solve<T>(f, false, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, initial_radius,
+                  std::move(trust_scaling), std::move(callback));
 }
 
 py::dict run_problem(const descent::problems::Problem& problem, const Array<double>& x0,
                      const std::string& method_name, const PyBounds& bounds, std::optional<Index> maxiter,
                      std::optional<double> gtol, std::optional<double> ftol, std::optional<Index> memory,
-                     std::optional<Index> maxfun, py::object callback) {
+                     std::optional<Index> maxfun, std::optional<double> initial_radius,
+                     std::optional<std::string> trust_scaling, py::object callback) {
   if (Index(x0.size()) != problem.dimension())
     throw py::value_error("x0 has " + std::to_string(x0.size()) + " elements; " + std::string(problem.name()) +
                           " has " + std::to_string(problem.dimension()) + " variables");
   ProblemObjective f(problem);
-  return solve<double>(f, true, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, std::move(callback));
+  return solve<double>(f, true, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, initial_radius,
+                       std::move(trust_scaling), std::move(callback));
 }
 
 template <class T>
 void def_minimize(py::module_& m, const char* name) {
   m.def(name, &run<T>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"), py::arg("args"),
         py::arg("mode"), py::arg("x0"), py::arg("method"), py::arg("bounds"), py::arg("maxiter"), py::arg("gtol"),
-        py::arg("ftol"), py::arg("memory"), py::arg("maxfun"), py::arg("fd_step"), py::arg("fd_relative"),
-        py::arg("callback"));
+        py::arg("ftol"), py::arg("memory"), py::arg("maxfun"), py::arg("initial_radius"), py::arg("trust_scaling"),
+        py::arg("fd_step"), py::arg("fd_relative"), py::arg("callback"));
 }
 
 }  // namespace
@@ -456,7 +472,7 @@ PYBIND11_MODULE(_core, m) {
   def_minimize<float>(m, "minimize_f32");
   m.def("minimize_problem", &run_problem, py::arg("problem"), py::arg("x0"), py::arg("method"), py::arg("bounds"),
         py::arg("maxiter"), py::arg("gtol"), py::arg("ftol"), py::arg("memory"), py::arg("maxfun"),
-        py::arg("callback"));
+        py::arg("initial_radius"), py::arg("trust_scaling"), py::arg("callback"));
   auto problems = m.def_submodule("problems", "descent's test problems, in C++");
   def_problems(problems);
   def_train(m);

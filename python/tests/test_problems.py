@@ -91,3 +91,23 @@ def test_the_callback_and_ctrl_c_reach_a_cpp_solve():
                          options={"maxiter": 100000, "gtol": 0.0})
     assert r.descent_status == "interrupted" and not r.success
     assert r.nit <= 4 and np.isfinite(r.fun)
+
+
+def test_the_trust_region_scaling_reaches_meyers_minimum_where_the_ball_stalls():
+    p = descent.problems.make("meyer")
+    opts = {"gtol": 1e-10, "maxiter": 10000}
+    ball = descent.minimize(p, None, method="trust-ncg", options={**opts, "trust_scaling": "none"})
+    scaled = descent.minimize(p, None, method="trust-ncg", options=opts)  # "when-stalled", the default
+    diagonal = descent.minimize(p, None, method="trust-region", options={**opts, "trust_scaling": "diagonal"})
+    fstar = p.known_minimum
+    assert ball.fun - fstar > 1e-6 * fstar
+    assert scaled.fun - fstar <= 1e-6 * fstar
+    assert diagonal.fun - fstar <= 1e-6 * fstar
+    r = descent.minimize(p, None, method="dogleg", options={"initial_trust_radius": 10.0})
+    assert np.isfinite(r.fun)
+    with pytest.raises(ValueError, match="trust_scaling must be"):
+        descent.minimize(p, None, method="trust-ncg", options={"trust_scaling": "sphere"})
+    with pytest.raises(ValueError, match="initial_trust_radius must be"):
+        descent.minimize(p, None, method="trust-ncg", options={"initial_trust_radius": -1.0})
+    with pytest.raises(ValueError, match="not honoured"):
+        descent.minimize(p, None, method="L-BFGS-B", options={"trust_scaling": "none"})

@@ -160,6 +160,7 @@ Result<T> minimize(AnyObjective<T>& f, VectorRef<T> x, Method method, const Mini
       TrustRegionOptions t;
       t.subproblem = method == Method::dogleg ? TrustRegionSubproblem::dogleg : TrustRegionSubproblem::steihaug_cg;
       t.initial_radius = o.initial_radius;
+      t.scaling = o.trust_scaling;
       t.max_radius = std::max(t.max_radius, o.initial_radius);
       t.stop = o.stop;
       return trust_region(f, x, t, cb);

@@ -151,6 +151,21 @@ TEST(MinimizeCli, AStepperTakesExactlyMaxIterStepsFromTheStandardStart) {
   for (double xi : j["x"]) EXPECT_LT(std::abs(xi), 0.5);
 }
 
+TEST(MinimizeCli, TrustScalingChoosesTheRegionsShape) {
+  const std::string meyer = "minimize --problem meyer --method trust-region --gtol 1e-10 --max-iter 10000 --quiet";
+  auto ball = run_cli(meyer + " --trust-scaling none");
+  ASSERT_EQ(ball.status, 0) << ball.out;
+  EXPECT_NE(ball.out.find("not reached"), std::string::npos) << ball.out;
+  for (const char* scaling : {"", " --trust-scaling when-stalled", " --trust-scaling diagonal"}) {
+    auto r = run_cli(meyer + scaling);
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("known minimum 87.9458552: reached"), std::string::npos) << scaling << "\n" << r.out;
+  }
+  auto bad = run_cli("minimize --problem meyer --method trust-region --trust-scaling sphere");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--trust-scaling"), std::string::npos) << bad.out;
+}
+
 TEST(MinimizeCli, StepperHyperparametersSchedulesAndLookahead) {
   auto r = run_cli(
       "minimize --problem rosenbrock --method nesterov --momentum 0.8 --lr 1e-3 --schedule warmup:10+cosine "

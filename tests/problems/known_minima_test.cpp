@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "descent/problems/problem.hpp"
+#include "descent/solvers/lbfgs.hpp"
 #include "descent/solvers/minimize.hpp"
+#include "descent/solvers/trust_region.hpp"
 
 namespace descent::problems {
 namespace {
@@ -82,28 +84,97 @@ TEST(Catalogue, RefusesUnknownNamesAndBadDimensionsWithClearMessages) {
   EXPECT_THROW(make_problem("ill_conditioned_quadratic", {.condition = 0.5}), invalid_argument);
 }
 
-// The target, as a claim about evaluations, not time: L-BFGS and
-// trust-region Newton each solve at least 90% of the set from the standard starts.
-TEST(MghSuite, LbfgsAndTrustRegionEachSolveAtLeastNinetyPercent) {
-  for (Method m : {Method::lbfgs, Method::trust_region}) {
-    int solved = 0;
-    std::string missed;
-    for (const auto& name : mgh_problem_names()) {
-      auto p = make_problem(name);
-      auto any = AnyObjective<double>::reference(*p);
-      Vector<double> x = p->start();
-      MinimizeOptions o;
-      o.stop.gradient_tolerance = 1e-10;
-      o.stop.max_iterations = 10000;
-      auto r = minimize<double>(any, x, m, o);
-      const double fstar = *p->known_minimum();
-      if (r.value - fstar <= std::max(1e-6 * std::abs(fstar), 1e-10)) {
-        ++solved;
-      } else {
-        missed += name + " ";
-      }
+// Robustness on the whole set, from the standard starts and from 10 and 100
+// times them (the paper's three starts), at the levels measured when trust
+// region gained its scaling and the strong Wolfe search stopped lengthening
+// tiny first steps. scipy 1.10's best method on the same starts solves
+// 32, 30 and 26 (bench/scipy_solvers.py mgh --x0-scale S). From 100 x0
+// osborne1 is solved by L-BFGS in the release build (26) and missed in the
+// check build (25): the far starts are chaotic enough for the rounding of
+// -march=native to decide.
+struct SuiteLevel {
+  Method method;
+  double x0_scale;
+  int solved;
+};
+
+void PrintTo(const SuiteLevel& c, std::ostream* os) {
+  *os << to_string(c.method) << " from " << c.x0_scale << " x0, at least " << c.solved << " solved";
+}
+
+class MghSuite : public ::testing::TestWithParam<SuiteLevel> {};
+
+TEST_P(MghSuite, SolvesAtLeastTheMeasuredCount) {
+  const auto& c = GetParam();
+  int solved = 0;
+  std::string missed;
+  for (const auto& name : mgh_problem_names()) {
+    auto p = make_problem(name);
+    auto any = AnyObjective<double>::reference(*p);
+    Vector<double> x = c.x0_scale * p->start();
+    MinimizeOptions o;
+    o.stop.gradient_tolerance = 1e-10;
+    o.stop.max_iterations = 10000;
+    auto r = minimize<double>(any, x, c.method, o);
+    const double fstar = *p->known_minimum();
+    if (r.value - fstar <= std::max(1e-6 * std::abs(fstar), 1e-10)) {
+      ++solved;
+    } else {
+      missed += name + " ";
     }
-    EXPECT_GE(solved, 32) << to_string(m) << " missed: " << missed;
+  }
+  EXPECT_GE(solved, c.solved) << to_string(c.method) << " from " << c.x0_scale << " x0 missed: " << missed;
+}
+
+INSTANTIATE_TEST_SUITE_P(Starts, MghSuite,
+                         ::testing::Values(SuiteLevel{Method::lbfgs, 1, 32}, SuiteLevel{Method::lbfgs, 10, 28},
+                                           SuiteLevel{Method::lbfgs, 100, 25},
+                                           SuiteLevel{Method::trust_region, 1, 33},
+                                           SuiteLevel{Method::trust_region, 10, 30},
+                                           SuiteLevel{Method::trust_region, 100, 27}),
+                         [](const auto& info) {
+                           return std::string(to_string(info.param.method) == "lbfgs" ? "lbfgs" : "trust_region") +
+                                  "_x" + std::to_string(int(info.param.x0_scale));
+                         });
+
+// meyer's variables differ in size by 10^6: the ball stalls at
+// f = 87.9468 with its radius below rounding, and the scaled region
+// (MINPACK's diag) goes on to the minimum.
+TEST(TrustRegionScaling, SolvesMeyerWhereTheBallStalls) {
+  auto p = make_problem("meyer");
+  const double fstar = *p->known_minimum();
+  auto any = AnyObjective<double>::reference(*p);
+  auto solve = [&](TrustRegionScaling scaling) {
+    Vector<double> x = p->start();
+    TrustRegionOptions o;
+    o.scaling = scaling;
+    o.stop.gradient_tolerance = 1e-10;
+    o.stop.max_iterations = 10000;
+    return trust_region(any, x, o);
+  };
+  const auto ball = solve(TrustRegionScaling::none);
+  EXPECT_EQ(ball.status, Status::line_search_failed) << ball.message;
+  EXPECT_GT(ball.value - fstar, 1e-6 * fstar);
+  for (auto scaling : {TrustRegionScaling::when_stalled, TrustRegionScaling::hessian_diagonal}) {
+    const auto r = solve(scaling);
+    EXPECT_LE(r.value - fstar, 1e-6 * fstar) << r.message;
+  }
+}
+
+// 10 x0 gives gradients of 1e22 (chebyquad) and 1e36 (jennrich_sampson):
+// the first step 1 / |g| lies below the search's min_step, and lengthening it
+// to min_step threw L-BFGS 1e16 away from the start.
+TEST(LineSearch, TriesATinyFirstStepAsGiven) {
+  for (const char* name : {"chebyquad", "jennrich_sampson"}) {
+    auto p = make_problem(name);
+    auto any = AnyObjective<double>::reference(*p);
+    Vector<double> x = 10.0 * p->start();
+    LbfgsOptions o;
+    o.stop.gradient_tolerance = 1e-10;
+    o.stop.max_iterations = 10000;
+    const auto r = lbfgs(any, x, o);
+    const double fstar = *p->known_minimum();
+    EXPECT_LE(r.value - fstar, 1e-6 * fstar) << name << ": " << r.message;
   }
 }
 

@@ -3,7 +3,8 @@
 //
 //   descent minimize --problem NAME [--dim N] [--x0-scale S] --method M [--method M2 ...]
 //                    [--gtol --rel-gtol --ftol --xtol --max-iter --max-evals --time-limit]
-//                    [--lr --memory --radius] [--bounds LO,HI | --bounds-file F | --project SPEC] [--json] [--quiet] [--plot FILE.svg]
+//                    [--lr --memory --radius --trust-scaling none|diagonal|when-stalled]
+//                    [--bounds LO,HI | --bounds-file F | --project SPEC] [--json] [--quiet] [--plot FILE.svg]
 //                    [--momentum --beta1 --beta2 --eps --weight-decay --nesterov --hp K=V
 //                     --lookahead K,ALPHA --schedule SPEC --clip-norm --l1]   (steppers)
 //   descent minimize --suite mgh|bounded --method M|all [--profile FILE.svg] [--json]
@@ -57,6 +58,7 @@ struct Flags {
   std::string schedule;  // learning-rate schedule spec
   Index memory = 10;
   double radius = 1.0;
+  std::string trust_scaling = "when-stalled";
   std::string bounds;       // --bounds LO,HI
   std::string bounds_file;  // --bounds-file FILE
   std::string project;      // --project SPEC
@@ -189,6 +191,7 @@ MinimizeOptions options_from(const Flags& f, const MinimizeOptions& defaults) {
   o.step_size = f.lr;
   o.memory = f.memory;
   o.initial_radius = f.radius;
+  o.trust_scaling = *parse_trust_region_scaling(f.trust_scaling);  // checked by the flag
   o.stop.validate();
   return o;
 }
@@ -385,7 +388,9 @@ void run_suite(const Flags& flags) {
   std::vector<int> solved_count(methods.size(), 0);
   nlohmann::json all = nlohmann::json::array();
   if (!flags.json) {
-    fmt::print("{} from the standard starts: gradient + Hessian evaluations when solved\n", title);
+    const std::string starts =
+        flags.x0_scale == 1.0 ? "the standard starts" : fmt::format("{:g} x the standard starts", flags.x0_scale);
+    fmt::print("{} from {}: gradient + Hessian evaluations when solved\n", title, starts);
     fmt::print("(f within 1e-6 relative or 1e-10 absolute of the known minimum, or converged where none is\n"
                "known); (final f) when not.\n\n");
     fmt::print("{:<{}}", "problem", width);
@@ -478,6 +483,11 @@ void add_minimize(CLI::App& app) {
       ->transform(integer_in<Index>(1, 100'000));
   cmd->add_option("--radius", flags->radius, "Initial trust radius")->capture_default_str()
       ->check(number_in(0, infinity, true));
+  cmd->add_option("--trust-scaling", flags->trust_scaling,
+                  "Trust region's shape: none (a ball), diagonal (Moré's scaling by the Hessian's diagonal), "
+                  "when-stalled (a ball until its radius falls below rounding, then scaled)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "diagonal", "when-stalled"}));
   cmd->add_option("--bounds", flags->bounds, "Bounds LO,HI on every variable (inf allowed): lbfgsb, projected-gd, spg and the steppers");
   cmd->add_option("--bounds-file", flags->bounds_file,
                   "Bounds per variable: one 'LO HI' pair per line (inf allowed, # comments)");

@@ -34,7 +34,9 @@ struct StrongWolfeOptions {
   double curvature = 0.9;
   // Calls of phi per search. Range: >= 1.
   Index max_evaluations = 25;
-  // Bounds on the step. Range: 0 < min_step < max_step.
+  // Bounds on the step. Range: 0 < min_step < max_step. An initial step
+  // below 1 scales min_step down with it, so that a first step of 1 / |g|
+  // on a huge gradient is tried as given rather than lengthened.
   double min_step = 1e-20;
   double max_step = 1e20;
   // Stop when the interval of uncertainty is narrower than this relative
@@ -158,7 +160,7 @@ LineSearchResult<T> strong_wolfe_search(Phi&& phi, LinePoint<T> at_zero, T initi
   const T finit = at_zero.value, ginit = at_zero.derivative;
   const T gtest = T(o.sufficient_decrease) * ginit;
   const T ctest = T(o.curvature) * -ginit;
-  T stpmin = T(o.min_step), stpmax = T(o.max_step);
+  T stpmin = T(o.min_step) * std::min(T(1), initial_step), stpmax = T(o.max_step);
   T width = stpmax - stpmin, width1 = T(2) * width;
   T stx = 0, fx = finit, gx = ginit;
   T sty = 0, fy = finit, gy = ginit;

@@ -14,6 +14,7 @@
 #include "descent/core/projection.hpp"
 #include "descent/core/result.hpp"
 #include "descent/core/stopping.hpp"
+#include "descent/solvers/trust_region_scaling.hpp"
 
 namespace descent {
 
@@ -46,6 +47,7 @@ struct MinimizeOptions {
   double step_size = 1e-3;        // gd: the fixed step
   Index memory = 10;              // lbfgs: pairs kept
   double initial_radius = 1.0;    // trust-region, dogleg: delta_0
+  TrustRegionScaling trust_scaling = TrustRegionScaling::when_stalled;  // trust-region, dogleg
   // Simple bounds lower <= x <= upper, for lbfgsb, projected-gd and spg;
   // the other methods refuse them, naming those three.
   std::optional<Bounds> bounds;

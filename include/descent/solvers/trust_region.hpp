@@ -11,7 +11,15 @@
 //  - Dogleg (Powell 1970; N&W section 4.1): the path from the Cauchy point to
 //    the Newton point -B^{-1} g, with B the Hessian made positive definite by
 //    the modified Cholesky of newton.hpp. Dense, O(n^3) per Hessian.
-// Glossary: z the CG iterate, r = B z + g its residual, q the CG direction.
+// Scaling (Moré, "Recent developments in algorithms and software for trust
+// region methods", 1983; MINPACK's `diag`): the region is |D p| <= delta
+// with D diagonal, D_i the largest sqrt|H_ii| met so far, so that a variable
+// of size 1e-3 beside one of size 1e3 (meyer) gets a step of its own size.
+// Both subproblems are solved in the scaled variables p^ = D p, where the
+// gradient is D^-1 g and the model's matrix D^-1 B D^-1: for Steihaug that
+// is CG with Jacobi preconditioning.
+// Glossary: z the CG iterate, r = B z + g its residual, q the CG direction,
+// all in the scaled variables; `scale` holds D.
 #pragma once
 
 #include <algorithm>
@@ -23,12 +31,21 @@
 #include "descent/core/memory.hpp"
 #include "descent/solvers/bfgs.hpp"
 #include "descent/solvers/newton.hpp"
+#include "descent/solvers/trust_region_scaling.hpp"
 #include "descent/solvers/detail/evaluator.hpp"
 #include "descent/solvers/detail/monitor.hpp"
 
 namespace descent {
 
 enum class TrustRegionSubproblem { steihaug_cg, dogleg };
+
+// Scaling (trust_region_scaling.hpp): measured on the MGH set, scaling from
+// the start solves meyer but loses more problems from far starts than it
+// gains (the diagonal at a far start is huge, and D never shrinks), so the
+// default scales only where a ball has stalled. The diagonal is free only
+// where the objective has a dense Hessian (dogleg forms it anyway;
+// Steihaug's products come from it); with Hessian-vector products alone the
+// region stays a ball.
 
 struct TrustRegionOptions {
   TrustRegionSubproblem subproblem = TrustRegionSubproblem::steihaug_cg;
@@ -40,6 +57,7 @@ struct TrustRegionOptions {
   double acceptance = 0.1;
   // Inner CG iterations per step (Steihaug). Range: >= 0 (0 means n).
   Index max_inner_iterations = 0;
+  TrustRegionScaling scaling = TrustRegionScaling::when_stalled;
   StopOptions stop;
 };
 
@@ -83,6 +101,7 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
             bp = workspace();
   Vector<T> z = workspace(), r = workspace(), q = workspace(), bq = workspace();  // Steihaug
   Vector<T> newton_step, cauchy_step;                                              // dogleg
+  Vector<T> scale, diagonal, scaled_g, unscaled;                                   // scaling
   Matrix<T> h, shifted;
   Eigen::LLT<Matrix<T>> llt;
   if (dogleg) {
@@ -91,6 +110,16 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
     h = detail::workspace_matrix<T>(n, n);
     shifted = detail::workspace_matrix<T>(n, n);
   }
+  const bool can_scale = o.scaling != TrustRegionScaling::none && (dogleg || eval.has_exact_hessian());
+  bool scaled = false;
+  auto start_scaling = [&] {
+    scale = Vector<T>::Zero(n);
+    diagonal = workspace();
+    scaled_g = workspace();
+    unscaled = workspace();
+    scaled = true;
+  };
+  if (can_scale && o.scaling == TrustRegionScaling::hessian_diagonal) start_scaling();
   x = x_io;
   T fx = eval.value_and_gradient(x, g);
   T gnorm = g.norm();
@@ -100,37 +129,65 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
   };
   if (auto s = monitor.start(x, fx, gnorm, counts())) return finish(*s, 0);
 
-  T delta = T(o.initial_radius);
+  T delta = T(o.initial_radius), max_delta = T(o.max_radius);
+  bool radius_scaled = !scaled;  // with scaling, delta_0 waits for D at x0
+  // D_i = max(D_i, sqrt|H_ii|) at each new point; 1 while H_ii has been 0.
+  auto rescale = [&](const Vector<T>& hessian_diagonal) {
+    for (Index i = 0; i < n; ++i) scale[i] = std::max(scale[i], std::sqrt(std::abs(hessian_diagonal[i])));
+  };
+  auto unit_where_zero = [&] {
+    for (Index i = 0; i < n; ++i) if (!(scale[i] > T(0)) || !std::isfinite(scale[i])) scale[i] = T(1);
+  };
+  // In the scaled variables delta_0 is relative to the start's size, as the
+  // region's size in the variables' own units is only known once D is
+  // (Dennis & Schnabel's default step bound: max(|D x0|, |D|)).
+  auto scale_radius = [&] {
+    const T size = std::max(x.cwiseProduct(scale).norm(), scale.norm());
+    if (std::isfinite(size)) {
+      delta *= size;
+      max_delta *= size;
+    }
+    radius_scaled = true;
+  };
+  // The model's matrix in the scaled variables: out = D^-1 B D^-1 v.
+  auto scaled_product = [&](const Vector<T>& v, Vector<T>& out) {
+    if (!scaled) return eval.hessian_vector(x, g, v, out);
+    unscaled = v.cwiseQuotient(scale);
+    eval.hessian_vector(x, g, unscaled, out);
+    out.array() /= scale.array();
+  };
+
   const Index max_inner = o.max_inner_iterations > 0 ? o.max_inner_iterations : n;
-  bool model_current = false;  // dogleg: Newton and Cauchy steps valid for this x
+  bool model_current = false;  // the scaling (and dogleg's Newton and Cauchy steps) are for this x
   Index k = 0;
   while (true) {
-    // Solve the subproblem for p and the predicted reduction m(0) - m(p).
-    T predicted;
+    // Solve the subproblem for p, its scaled length |D p| and the predicted
+    // reduction m(0) - m(p).
+    T predicted, step_norm;
     if (!dogleg) {
-      const T tolerance = std::min(T(0.5), std::sqrt(gnorm)) * gnorm;
+      if (scaled && !model_current) {
+        // Reset to zero on a diagonal that is not finite, so 1 stands in.
+        if (eval.hessian_diagonal(x, diagonal) && diagonal.allFinite()) rescale(diagonal);
+        unit_where_zero();
+      }
+      model_current = true;
+      if (!radius_scaled) scale_radius();
+      const Vector<T>& gs = scaled ? (scaled_g = g.cwiseQuotient(scale)) : g;
+      const T gs_norm = scaled ? gs.norm() : gnorm;
+      const T tolerance = std::min(T(0.5), std::sqrt(gs_norm)) * gs_norm;
       z.setZero();
-      r = g;
-      q = -g;
-      T rr = gnorm * gnorm;
-      bool done = false;
-      for (Index j = 0; j < max_inner && !done; ++j) {
-        eval.hessian_vector(x, g, q, bq);
+      r = gs;
+      q = -gs;
+      T rr = gs_norm * gs_norm;
+      for (Index j = 0; j < max_inner; ++j) {
+        scaled_product(q, bq);
         const T curvature = q.dot(bq);
-        if (!(curvature > T(0))) {
-          // Negative curvature: follow q to the boundary.
+        // Negative curvature, or a step past the boundary: stop on it.
+        const T alpha = curvature > T(0) ? rr / curvature : T(0);
+        if (!(curvature > T(0)) || (z + alpha * q).norm() >= delta) {
           const T tau = detail::to_boundary(z, q, delta);
           z += tau * q;
           r += tau * bq;
-          done = true;
-          break;
-        }
-        const T alpha = rr / curvature;
-        if ((z + alpha * q).norm() >= delta) {
-          const T tau = detail::to_boundary(z, q, delta);
-          z += tau * q;
-          r += tau * bq;
-          done = true;
           break;
         }
         z += alpha * q;
@@ -140,29 +197,49 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
         q = -r + (rr_new / rr) * q;
         rr = rr_new;
       }
-      p = z;
+      if (scaled) p = z.cwiseQuotient(scale);
+      else p = z;
+      step_norm = z.norm();
       // m(z) - m(0) = g.z + 0.5 z.Bz = 0.5 (z.r + g.z), since r = Bz + g.
-      predicted = T(-0.5) * (z.dot(r) + g.dot(z));
+      predicted = T(-0.5) * (z.dot(r) + gs.dot(z));
     } else {
       if (!model_current) {
-        // B = H + tau I positive definite, its Newton step and Cauchy step.
+        // B = H + tau I positive definite, its Newton step and, in the
+        // scaled variables, its Cauchy step.
         eval.hessian(x, g, h);
+        if (scaled) {
+          if (h.diagonal().allFinite()) rescale(h.diagonal());
+          unit_where_zero();
+          if (!radius_scaled) scale_radius();
+        }
         detail::modified_cholesky<T>(h, NewtonOptions{}.shift_scale, shifted, llt, [] { return true; });
         newton_step = -g;
         llt.solveInPlace(newton_step);
-        bq.noalias() = shifted * g;
-        cauchy_step = -(gnorm * gnorm / g.dot(bq)) * g;
+        if (scaled) {
+          scaled_g = g.cwiseQuotient(scale);
+          unscaled = scaled_g.cwiseQuotient(scale);
+          bq.noalias() = shifted * unscaled;
+          const T gbg = unscaled.dot(bq);  // (D^-1 g).(D^-1 B D^-1)(D^-1 g)
+          cauchy_step = -(scaled_g.squaredNorm() / gbg) * scaled_g;
+          newton_step.array() *= scale.array();
+        } else {
+          bq.noalias() = shifted * g;
+          cauchy_step = -(gnorm * gnorm / g.dot(bq)) * g;
+        }
         model_current = true;
       }
-      const T newton_norm = newton_step.norm();
-      if (newton_norm <= delta) {
+      // The dogleg path in the scaled variables, then p = D^-1 p^.
+      const Vector<T>& gs = scaled ? scaled_g : g;
+      if (newton_step.norm() <= delta) {
         p = newton_step;
       } else if (cauchy_step.norm() >= delta) {
-        p = -(delta / gnorm) * g;
+        p = -(delta / gs.norm()) * gs;
       } else {
         q = newton_step - cauchy_step;
         p = cauchy_step + detail::to_boundary(cauchy_step, q, delta) * q;
       }
+      step_norm = p.norm();
+      if (scaled) p.array() /= scale.array();
       bp.noalias() = shifted * p;
       predicted = -(g.dot(p) + T(0.5) * p.dot(bp));
     }
@@ -170,7 +247,6 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
     // Evaluate the trial point and compare actual with predicted reduction.
     x_trial = x + p;
     const T f_trial = eval.value_and_gradient(x_trial, g_trial);
-    const T step_norm = p.norm();
     const bool finite = std::isfinite(f_trial) && g_trial.allFinite();
     const T rho = finite && predicted > T(0) ? (fx - f_trial) / predicted : T(-1);
 
@@ -178,7 +254,7 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
     if (rho < T(0.25)) {
       delta = T(0.25) * step_norm;
     } else if (rho > T(0.75) && step_norm >= T(0.99) * delta) {
-      delta = std::min(T(2) * delta, T(o.max_radius));
+      delta = std::min(T(2) * delta, max_delta);
     }
 
     if (rho > T(o.acceptance)) {
@@ -193,7 +269,17 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
       if (auto s = monitor.iterate(k, x, f_prev, fx, gnorm, delta, step_norm, counts())) return finish(*s, k);
     } else {
       // Rejected: the region shrank. Give up once it is below rounding.
-      if (!(delta > std::numeric_limits<T>::epsilon() * std::max(T(1), x.norm()))) {
+      const T size = scaled ? x.cwiseProduct(scale).norm() : x.norm();
+      if (!(delta > std::numeric_limits<T>::epsilon() * std::max(T(1), size))) {
+        if (can_scale && !scaled) {
+          // The ball has stalled: go on from here in the scaled region.
+          start_scaling();
+          delta = T(o.initial_radius);
+          max_delta = T(o.max_radius);
+          radius_scaled = false;
+          model_current = false;
+          continue;
+        }
         monitor.set_reason(fmt::format("trust radius {:.3g} fell below rounding at iteration {} (|g| = {:.3g})",
                                        double(delta), k, double(gnorm)));
         return finish(Status::line_search_failed, k);

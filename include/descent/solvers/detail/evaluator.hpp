@@ -66,12 +66,7 @@ class Evaluator {
     }
     if constexpr (HasHessian<F, T>) {
       if (has_hessian_) {
-        if (dense_at_.size() != x.size() || dense_at_ != x) {
-          ++hessian_evaluations;
-          dense_.resize(x.size(), x.size());
-          f_.hessian(x, dense_);
-          dense_at_ = x;
-        }
+        form_dense(x);
         out.noalias() = dense_ * v;
         return;
       }
@@ -88,6 +83,21 @@ class Evaluator {
     out = (gp_ - g) / step;
   }
 
+  // diag H(x) into out, where g is the gradient at x, when the objective has
+  // a dense Hessian (the one hessian_vector forms at x, so no extra
+  // evaluation when both are asked for at the same x). Returns false, leaving
+  // out alone, when it has none: the diagonal alone would cost n products.
+  bool hessian_diagonal(ConstVectorRef<T> x, VectorRef<T> out) {
+    if constexpr (HasHessian<F, T>) {
+      if (has_hessian_) {
+        form_dense(x);
+        out = dense_.diagonal();
+        return true;
+      }
+    }
+    return false;
+  }
+
   Index value_evaluations = 0;
   Index gradient_evaluations = 0;
   Index hessian_evaluations = 0;
@@ -96,6 +106,18 @@ class Evaluator {
   // sqrt(machine epsilon) scaled by the size of the coordinate.
   static T difference_step(T scale) {
     return std::sqrt(std::numeric_limits<T>::epsilon()) * std::max(T(1), scale);
+  }
+
+  // The dense Hessian at x into dense_, unless it already holds it.
+  void form_dense(ConstVectorRef<T> x) {
+    if constexpr (HasHessian<F, T>) {
+      if (dense_at_.size() != x.size() || dense_at_ != x) {
+        ++hessian_evaluations;
+        dense_.resize(x.size(), x.size());
+        f_.hessian(x, dense_);
+        dense_at_ = x;
+      }
+    }
   }
 
   F& f_;
