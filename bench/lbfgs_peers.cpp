@@ -1,8 +1,17 @@
 // bench_lbfgs_peers: descent's L-BFGS against LBFGS++ (Yixuan Qiu's
-// header-only L-BFGS on Eigen) on extended Rosenbrock.
+// header-only L-BFGS on Eigen) on extended Rosenbrock, or LBFGS++ alone on
+// the Moré–Garbow–Hillstrom set (--suite mgh, for bench/mgh_profiles.py).
 //
 //   bench_lbfgs_peers [--n N] [--m M ...] [--tol EPS] [--repeats R]
 //                     [--linesearch NAME ...] [--max-iter K] [--json] [--json-out FILE]
+//   bench_lbfgs_peers --suite mgh [--x0-scale S] [--m M] [--linesearch NAME ...] [--repeats R]
+//                     [--tol EPS] [--json] [--json-out FILE]
+//
+// The suite mode solves each of the 35 problems from S times its standard
+// start with each line search (tol 1e-10 and m = 10 unless given, as
+// `descent minimize --suite mgh`), times the median of R runs, and reports
+// the problems solved as the CLI does: f within 1e-6 relative or 1e-10
+// absolute of the known minimum.
 //
 // Both sides minimize the same descent::problems::Problem object from the
 // same start, with the same memory m and the same absolute test on the
@@ -108,11 +117,13 @@ struct Options {
   std::vector<std::string> line_searches{"nocedal-wright", "more-thuente", "backtracking", "bracketing"};
   bool json = false;
   std::string json_out;
+  std::string suite;      // "mgh", or empty for extended Rosenbrock
+  double x0_scale = 1.0;  // start from x0_scale * the standard start
 };
 
 Run run_descent(const Problem& problem, const Options& o, Index m) {
   CountedObjective f{problem};
-  descent::Vector<double> x = problem.start();
+  descent::Vector<double> x = o.x0_scale * problem.start();
   const auto t0 = Clock::now();
   const descent::Result<double> r = descent::lbfgs(
       f, x,
@@ -148,7 +159,7 @@ Run run_lbfgspp_with(const Problem& problem, const Options& o, Index m, int cond
   param.ftol = 1e-4;  // c1, as descent
   param.wolfe = 0.9;  // c2, as descent
   LbfgsppObjective f{problem};
-  Eigen::VectorXd x = problem.start();
+  Eigen::VectorXd x = o.x0_scale * problem.start();
   double fx = NAN;
   Run run;
   const auto t0 = Clock::now();
@@ -244,6 +255,75 @@ nlohmann::json side_json(const Side& s, double fstar) {
           {"repeats", s.runs.size()}};
 }
 
+
+// --- the MGH suite, LBFGS++ alone ---------------------------------------------------
+
+int run_mgh_suite(const Options& o) {
+  const Index m = o.memories.back();
+  nlohmann::json report = {{"benchmark", "lbfgspp_mgh"}, {"x0_scale", o.x0_scale}, {"m", m},     {"tol", o.tol},
+                           {"max_iterations", o.max_iterations}, {"repeats", o.repeats}, {"results", nlohmann::json::array()}};
+  std::vector<int> solved(o.line_searches.size(), 0);
+  const auto names = descent::problems::mgh_problem_names();
+  if (!o.json) {
+    fmt::print("LBFGS++ on the Moré–Garbow–Hillstrom set from {:g} x the standard starts, m = {}, ||g||_2 <= {:g}: "
+               "gradient evaluations when solved, (final f) when not
+
+{:<32}",
+               o.x0_scale, m, o.tol, "problem");
+    for (const auto& ls : o.line_searches) fmt::print(" {:>15}", ls);
+    fmt::print("\n");
+  }
+  for (const auto& name : names) {
+    const auto problem = descent::problems::make_problem(name);
+    const double fstar = *problem->known_minimum();
+    if (!o.json) fmt::print("{:<32}", fmt::format("{} ({})", name, problem->dimension()));
+    for (std::size_t k = 0; k < o.line_searches.size(); ++k) {
+      const auto solve = lbfgspp_solver(o.line_searches[k]);
+      std::vector<Run> runs;
+      for (int r = 0; r < o.repeats; ++r) runs.push_back((*solve)(*problem, o, m));
+      std::vector<double> seconds;
+      for (const Run& r : runs) seconds.push_back(r.seconds);
+      std::sort(seconds.begin(), seconds.end());
+      const Run& r = runs.back();
+      const bool ok = std::isfinite(r.value) && r.value - fstar <= std::max(1e-6 * std::abs(fstar), 1e-10);
+      solved[k] += ok;
+      report["results"].push_back({{"problem", name},
+                                   {"n", problem->dimension()},
+                                   {"method", "lbfgspp/" + o.line_searches[k]},
+                                   {"known_minimum", fstar},
+                                   {"f", r.value},
+                                   {"gradient_norm", r.gradient_norm},
+                                   {"iterations", r.iterations},
+                                   {"gradient_evaluations", r.gradient_evaluations},
+                                   {"status", r.status},
+                                   {"solved", ok},
+                                   {"seconds", seconds[seconds.size() / 2]}});
+      if (!o.json)
+        fmt::print(" {:>15}", ok ? fmt::format("{}", r.gradient_evaluations) : fmt::format("({:.3g})", r.value));
+    }
+    if (!o.json) fmt::print("\n");
+  }
+  nlohmann::json counts;
+  for (std::size_t k = 0; k < o.line_searches.size(); ++k) counts["lbfgspp/" + o.line_searches[k]] = solved[k];
+  report["solved"] = counts;
+  if (!o.json) {
+    fmt::print("{:<32}", "solved");
+    for (int c : solved) fmt::print(" {:>15}", fmt::format("{}/{}", c, names.size()));
+    fmt::print("\n");
+  } else {
+    fmt::print("{}\n", report.dump(2));
+  }
+  if (!o.json_out.empty()) {
+    std::ofstream out(o.json_out);
+    out << report.dump(2) << "\n";
+    if (!out) {
+      fmt::print(stderr, "cannot write {}\n", o.json_out);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -258,9 +338,27 @@ int main(int argc, char** argv) {
   app.add_option("--linesearch", o.line_searches,
                  "LBFGS++ line search(es): nocedal-wright, more-thuente, backtracking, bracketing, armijo")
       ->capture_default_str();
+  app.add_option("--suite", o.suite, "mgh: LBFGS++ alone on the Moré–Garbow–Hillstrom set");
+  app.add_option("--x0-scale", o.x0_scale, "With --suite: start from S times the standard starts")
+      ->capture_default_str();
   app.add_flag("--json", o.json, "Print one JSON object instead of the table");
   app.add_option("--json-out", o.json_out, "Also write the JSON object to this file");
   CLI11_PARSE(app, argc, argv);
+  if (!o.suite.empty()) {
+    if (o.suite != "mgh" || o.repeats < 1 || !std::isfinite(o.x0_scale)) {
+      fmt::print(stderr, "--suite takes mgh, with --repeats >= 1 and a finite --x0-scale\n");
+      return 2;
+    }
+    for (const auto& ls : o.line_searches)
+      if (!lbfgspp_solver(ls)) {
+        fmt::print(stderr, "unknown --linesearch '{}'\n", ls);
+        return 2;
+      }
+    if (app.count("--tol") == 0) o.tol = 1e-10;
+    if (app.count("--m") == 0) o.memories = {10};
+    if (app.count("--repeats") == 0) o.repeats = 3;
+    return run_mgh_suite(o);
+  }
   if (o.repeats < 1 || o.warmup < 0 || o.n < 2 || o.n % 2 || !(o.tol > 0) || o.memories.empty()) {
     fmt::print(stderr, "need --repeats >= 1, --warmup >= 0, an even --n >= 2, --tol > 0 and at least one --m\n");
     return 2;

@@ -246,6 +246,38 @@ TEST_F(TrainCli, PlotOverlaysTheLoggedRuns) {
   EXPECT_EQ(descent_cli("plot").status, 2);
 }
 
+TEST_F(TrainCli, PlotDrawsAPerformanceProfileFromACostsTable) {
+  // b is best on two of three problems, a on one; c fails two.
+  const auto costs = write_file("costs.csv",
+                                "problem,solver a,solver b,solver c\n"
+                                "p1, 10, 5, 40\n"
+                                "p2, 3, 6, -\n"
+                                "p3, 8, 8, inf\n");
+  const auto svg = (dir_ / "profile.svg").string();
+  const auto r = descent_cli("plot --profile " + costs + " --cost evaluations -o " + svg);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream in(svg);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* name : {"solver a", "solver b", "solver c", "evaluations", "3 problems"})
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+
+  // Bad tables are refused with the file, line and what was expected.
+  const auto short_row = write_file("short.csv", "problem,a,b\np1,1,2\np2,3\n");
+  auto bad = descent_cli("plot --profile " + short_row + " -o " + svg);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("short.csv:3"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("expected 3 fields"), std::string::npos) << bad.out;
+  const auto negative = write_file("negative.csv", "problem,a\np1,-4\n");
+  bad = descent_cli("plot --profile " + negative + " -o " + svg);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("negative.csv:2"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("expected a positive cost"), std::string::npos) << bad.out;
+  const auto header_only = write_file("header.csv", "problem,a\n");
+  EXPECT_EQ(descent_cli("plot --profile " + header_only + " -o " + svg).status, 2);
+  EXPECT_EQ(descent_cli("plot --profile " + costs + " " + costs + " -o " + svg).status, 2);  // logs and a profile
+  EXPECT_EQ(descent_cli("plot --profile " + costs + " -o " + costs).status, 2);  // would overwrite its input
+}
+
 }  // namespace
 
 namespace {
