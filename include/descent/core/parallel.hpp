@@ -73,6 +73,11 @@ inline Acc sum_over(Index n, const Body& body) {
 #pragma omp for simd schedule(static) reduction(+ : acc)
       for (Index j = 0; j < n; ++j) acc += local(j);
     }
+  } else if (n < kSumLanes) {
+    // Too short for the lanes: their zeroing and folding would cost more
+    // than the sum (L-BFGS on a handful of variables takes 2m of these).
+    Body local = body;
+    for (Index j = 0; j < n; ++j) acc += local(j);
   } else {
     Body local = body;
     Acc lanes[kSumLanes] = {};
@@ -98,6 +103,9 @@ inline std::pair<Acc, Acc> sum2_over(Index n, const Body& body) {
 #pragma omp for simd schedule(static) reduction(+ : a, b)
       for (Index j = 0; j < n; ++j) local(j, a, b);
     }
+  } else if (n < kSumLanes) {
+    Body local = body;
+    for (Index j = 0; j < n; ++j) local(j, a, b);
   } else {
     Body local = body;
     Acc la[kSumLanes] = {}, lb[kSumLanes] = {};
