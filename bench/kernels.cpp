@@ -6,6 +6,11 @@
 //   BM_LbfgsppDirection/n/m        LBFGS++'s BFGSMat::apply_Hv on the same pairs
 //   BM_ExtendedRosenbrock/n        value_and_gradient of the test problem
 //   BM_LbfgsSolveRosenbrock/n/m    a whole descent::lbfgs solve, ||g|| <= 1e-6
+//   BM_AffineObjective/rows/F/K/g  nn::AffineObjective on random float32 data:
+//                                  value and gradient (g = 1) or value alone
+//                                  (g = 0); 60000/784/10 is Fashion-MNIST's
+//                                  logistic regression. GFLOPS counts the
+//                                  2 rows F K flops of each product.
 //
 // bytes_per_second counts the least traffic the kernel must move: the 2m
 // stored vectors plus g read and d written for a direction (descent fuses its
@@ -109,6 +114,24 @@ void BM_LbfgsSolveRosenbrock(benchmark::State& state) {
   state.counters["converged"] = r.converged() ? 1.0 : 0.0;
 }
 
+void BM_AffineObjective(benchmark::State& state) {
+  const Index rows = state.range(0), features = state.range(1), classes = state.range(2);
+  const bool gradient = state.range(3) != 0;
+  auto model = descent::nn::make_model<double>(fmt::format("logistic:{}-{}", features, classes));
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::vector<float> x(static_cast<std::size_t>(rows * features)), y(static_cast<std::size_t>(rows));
+  for (auto& v : x) v = u(rng);
+  for (auto& v : y) v = float(rng() % std::uint64_t(classes));
+  descent::nn::AffineObjective<double> f(model, x.data(), y.data(), rows, {.l2 = 1e-4});
+  Vec w = Vec::Constant(model.num_parameters(), 1e-3), g(w.size());
+  for (auto _ : state) benchmark::DoNotOptimize(gradient ? f.value_and_gradient(w, g) : f.value(w));
+  const double flops = 2.0 * double(rows) * double(features) * double(classes) * (gradient ? 2 : 1);
+  state.counters["GFLOPS"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetBytesProcessed(int64_t(state.iterations()) * rows * features * int64_t(sizeof(float)));
+  state.SetLabel(descent::nn::AffineObjective<double>::kernel());
+}
+
 }  // namespace
 
 BENCHMARK(BM_LbfgsDirection)->ArgsProduct({{10'000, 1'000'000}, {6, 10}})->Unit(benchmark::kMicrosecond);
@@ -117,5 +140,11 @@ BENCHMARK(BM_LbfgsppDirection)->ArgsProduct({{10'000, 1'000'000}, {6, 10}})->Uni
 #endif
 BENCHMARK(BM_ExtendedRosenbrock)->Arg(10'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LbfgsSolveRosenbrock)->Args({10'000, 6})->Args({10'000, 10})->Unit(benchmark::kMillisecond);
+
+BENCHMARK(BM_AffineObjective)
+    ->Args({60'000, 784, 10, 1})
+    ->Args({60'000, 784, 10, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -19,6 +19,7 @@
 #include "descent/io/safetensors.hpp"
 #include "descent/linesearch/backtracking.hpp"
 #include "descent/linesearch/strong_wolfe.hpp"
+#include "descent/nn/affine_objective.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/layers.hpp"
 #include "descent/nn/loss.hpp"

@@ -2,10 +2,13 @@
 // full-batch solver, on one process or summed over the ranks' shards.
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "descent/core/any_objective.hpp"
+#include "descent/nn/affine_objective.hpp"
 #include "distributed.hpp"
 #include "table.hpp"
 
@@ -15,6 +18,85 @@ using detail::bits_of;
 using detail::require_fits;
 using detail::Table;
 
+namespace {
+
+// Forwards a second solve's hooks as the continuation of a first's: one
+// on_begin, iterations numbered on from the first's, counts and time
+// added. on_end is the caller's to send, with the merged result.
+template <class T>
+class Continuation final : public Callback<T> {
+ public:
+  explicit Continuation(Callback<T>& inner) : inner_(inner) {}
+  void continue_after(const Result<T>& first) {
+    base_ = &first;
+  }
+  void on_begin(const RunInfo& info) override {
+    if (base_ == nullptr) inner_.on_begin(info);
+  }
+  Control on_iteration(const IterationReport<T>& r) override {
+    if (base_ == nullptr) return inner_.on_iteration(r);
+    if (r.iteration == 0) return Control::proceed;  // the first solve reported this point
+    IterationReport<T> c = r;
+    c.iteration += base_->iterations;
+    c.value_evaluations += base_->value_evaluations;
+    c.gradient_evaluations += base_->gradient_evaluations;
+    c.hessian_evaluations += base_->hessian_evaluations;
+    c.seconds += base_->seconds;
+    return inner_.on_iteration(c);
+  }
+
+ private:
+  Callback<T>& inner_;
+  const Result<T>* base_ = nullptr;
+};
+
+// A one-layer model: the fused float32 pass, and where its rounding stops
+// the solver short of the tolerance (the line search can no longer tell
+// values apart), the rest of the solve on the float64 autograd path from
+// the point reached, reported as one run.
+template <class T>
+Result<T> fit_affine(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, Method method,
+                     const MinimizeOptions& options, double l2, Callback<T>* callback) {
+  nn::AffineObjective<T> affine(model, training.x.data(), training.y.data(), training.rows, {.l2 = l2});
+  std::optional<Continuation<T>> continuation;
+  if (callback) continuation.emplace(*callback);
+  Callback<T>* hooks = continuation ? &*continuation : nullptr;
+  auto fused = AnyObjective<T>::reference(affine);
+  const Result<T> first = minimize<T>(fused, x, method, options, hooks);
+  const StopOptions& stop = options.stop;
+  const bool stalled = first.status == Status::line_search_failed && std::is_same_v<T, double>;
+  const bool budget_left = first.iterations < stop.max_iterations &&
+                           (stop.max_evaluations <= 0 || first.gradient_evaluations < stop.max_evaluations) &&
+                           first.seconds < stop.time_limit;
+  if (!stalled || !budget_left) {
+    if (callback) callback->on_end(first);
+    return first;
+  }
+  MinimizeOptions rest = options;
+  rest.stop.max_iterations = stop.max_iterations - first.iterations;
+  if (stop.max_evaluations > 0) rest.stop.max_evaluations = stop.max_evaluations - first.gradient_evaluations;
+  rest.stop.time_limit = stop.time_limit - first.seconds;
+  const Table<T> table(training);
+  const Index chunk = std::clamp<Index>((Index(1) << 18) / std::max<Index>(training.features, 1), 64, 4096);
+  nn::ModelObjective<T> exact(model, table.x, table.y, training.rows, {.chunk_rows = chunk, .training = false, .l2 = l2});
+  auto any = AnyObjective<T>::reference(exact);
+  if (continuation) continuation->continue_after(first);
+  Result<T> r = minimize<T>(any, x, method, rest, hooks);
+  r.iterations += first.iterations;
+  r.value_evaluations += first.value_evaluations;
+  r.gradient_evaluations += first.gradient_evaluations;
+  r.hessian_evaluations += first.hessian_evaluations;
+  r.seconds += first.seconds;
+  if (r.diverged_at >= 0) r.diverged_at += first.iterations;
+  r.message = fmt::format("float32 evaluations reached their rounding at iteration {} (|g| = {:.3g}), float64 from "
+                          "there: {}",
+                          first.iterations, double(first.gradient_norm), r.message);
+  if (callback) callback->on_end(r);
+  return r;
+}
+
+}  // namespace
+
 template <class T>
 Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, Method method,
                          const MinimizeOptions& options, double l2, Callback<T>* callback,
@@ -22,6 +104,10 @@ Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset&
   DESCENT_REQUIRE(x.size() == model.num_parameters(),
           fmt::format("fit_full_batch: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
+  // One Linear layer on one process: the fused pass over the float32
+  // features (nn/affine_objective.hpp), with no copy of the data.
+  if (!communicator && nn::AffineObjective<T>::supports(model))
+    return fit_affine(model, x, training, method, options, l2, callback);
   const Table<T> table(training);
   // Evaluation mode: a deterministic objective (no dropout; batch norm with
   // its running statistics), as line searches need. Chunks of about 2 MiB of
