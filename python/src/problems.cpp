@@ -57,6 +57,14 @@ void def_problems(py::module_& m) {
         Map(upper.mutable_data(), p.dimension()) = b->upper;
         return py::make_tuple(lower, upper);
       }, "(lower, upper) of a bound-constrained problem (inf where a side is open), or None")
+      .def_property_readonly("domain", [](const Problem& p) -> py::object {
+        const auto b = p.domain();
+        if (!b) return py::none();
+        Array lower = new_vector(p.dimension()), upper = new_vector(p.dimension());
+        Map(lower.mutable_data(), p.dimension()) = b->lower;
+        Map(upper.mutable_data(), p.dimension()) = b->upper;
+        return py::make_tuple(lower, upper);
+      }, "(lower, upper) of a multimodal test function's search domain (not a constraint), or None")
       .def_property_readonly("has_hessian", &Problem::has_hessian, "whether hess() is available (n <= 4096)")
       .def("start", [](const Problem& p) {
         Array out = new_vector(p.dimension());
@@ -113,6 +121,8 @@ void def_problems(py::module_& m) {
   m.def("mgh_names", &descent::problems::mgh_problem_names, "the 35 Moré–Garbow–Hillstrom names, in the paper's order");
   m.def("bounded_names", &descent::problems::bounded_problem_names,
         "the bound-constrained problems (Hock–Schittkowski, then the MINPACK-2 grids)");
+  m.def("multimodal_names", &descent::problems::multimodal_problem_names,
+        "the multimodal test functions of global optimization (Ackley ... Michalewicz), each with a domain");
   m.def("names", [] {
     std::vector<std::string> names;
     for (const auto& info : descent::problems::problem_catalog()) names.push_back(info.name);
@@ -128,6 +138,7 @@ void def_problems(py::module_& m) {
       d["variable_dimension"] = info.variable_dimension;
       d["mgh"] = info.in_mgh_set;
       d["bounded"] = info.bounded;
+      d["multimodal"] = info.multimodal;
       out.append(d);
     }
     return out;

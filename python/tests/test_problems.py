@@ -111,3 +111,18 @@ def test_the_trust_region_scaling_reaches_meyers_minimum_where_the_ball_stalls()
         descent.minimize(p, None, method="trust-ncg", options={"initial_trust_radius": -1.0})
     with pytest.raises(ValueError, match="not honoured"):
         descent.minimize(p, None, method="L-BFGS-B", options={"trust_scaling": "none"})
+
+
+def test_the_multimodal_functions_come_with_their_domains():
+    names = descent.problems.multimodal_names()
+    assert len(names) == 11 and "rastrigin" in names
+    p = descent.problems.make("rastrigin", dim=4)
+    lo, hi = p.domain
+    np.testing.assert_array_equal(lo, np.full(4, -5.12))
+    np.testing.assert_array_equal(hi, np.full(4, 5.12))
+    assert p.bounds is None and p.known_minimum == 0.0
+    assert descent.problems.make("rosenbrock").domain is None
+    assert {c["name"] for c in descent.problems.catalog() if c["multimodal"]} == set(names)
+    # A local method stops in one of the many local minima from the start.
+    r = descent.minimize(p, None, method="L-BFGS-B")
+    assert r.fun > 0.5

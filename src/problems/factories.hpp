@@ -73,4 +73,17 @@ std::unique_ptr<Problem> make_torsion(Index n);
 std::unique_ptr<Problem> make_journal_bearing(Index n);
 std::unique_ptr<Problem> make_minimal_surface_obstacle(Index n);
 
+// Multimodal test functions of global optimization (multimodal.cpp).
+std::unique_ptr<Problem> make_ackley(Index n);
+std::unique_ptr<Problem> make_rastrigin(Index n);
+std::unique_ptr<Problem> make_schwefel(Index n);
+std::unique_ptr<Problem> make_griewank(Index n);
+std::unique_ptr<Problem> make_levy(Index n);
+std::unique_ptr<Problem> make_eggholder(Index n);
+std::unique_ptr<Problem> make_holder_table(Index n);
+std::unique_ptr<Problem> make_styblinski_tang(Index n);
+std::unique_ptr<Problem> make_six_hump_camel(Index n);
+std::unique_ptr<Problem> make_shubert(Index n);
+std::unique_ptr<Problem> make_michalewicz(Index n);
+
 }  // namespace descent::problems::detail

@@ -65,6 +65,30 @@ const std::vector<Entry>& entries() {
       {{"quadratic", "0.5 * sum i * x_i^2, start x_i = 1", 10, true, false}, plain<make_quadratic>()},
       {{"ill_conditioned_quadratic", "0.5 * sum a_i x_i^2, a_i log-spaced in [1, condition]", 100, true, false},
        [](Index n, const ProblemOptions& o) { return make_ill_conditioned_quadratic(n, o.condition); }},
+      // Multimodal functions of global optimization, with their domains.
+      {{"ackley", "Ackley in [-32.768, 32.768]^n; f* = 0 at 0", 2, true, false, false, true}, plain<make_ackley>()},
+      {{"rastrigin", "Rastrigin in [-5.12, 5.12]^n; f* = 0 at 0", 2, true, false, false, true},
+       plain<make_rastrigin>()},
+      {{"schwefel", "Schwefel 2.26 in [-500, 500]^n; f* = 0 at x_i = 420.9687", 2, true, false, false, true},
+       plain<make_schwefel>()},
+      {{"griewank", "Griewank in [-600, 600]^n; f* = 0 at 0", 2, true, false, false, true}, plain<make_griewank>()},
+      {{"levy", "Levy in [-10, 10]^n; f* = 0 at x = 1", 2, true, false, false, true}, plain<make_levy>()},
+      {{"eggholder", "Eggholder in [-512, 512]^2; f* = -959.6407 at (512, 404.2319), on the edge", 2, false, false,
+        false, true},
+       plain<make_eggholder>()},
+      {{"holder_table", "Holder table in [-10, 10]^2; f* = -19.2085 at (+-8.0550, +-9.6646)", 2, false, false, false,
+        true},
+       plain<make_holder_table>()},
+      {{"styblinski_tang", "Styblinski-Tang in [-5, 5]^n; f* = -39.16617 n at x_i = -2.903534", 2, true, false, false,
+        true},
+       plain<make_styblinski_tang>()},
+      {{"six_hump_camel", "Six-hump camel in [-3, 3] x [-2, 2]; f* = -1.031628 at (+-0.0898, -+0.7126)", 2, false,
+        false, false, true},
+       plain<make_six_hump_camel>()},
+      {{"shubert", "Shubert in [-10, 10]^2; f* = -186.7309 at 18 points", 2, false, false, false, true},
+       plain<make_shubert>()},
+      {{"michalewicz", "Michalewicz (m = 10) in [0, pi]^n; f* known for n = 2, 5, 10", 2, true, false, false, true},
+       plain<make_michalewicz>()},
       // Bound-constrained: Hock–Schittkowski (1981), then MINPACK-2 (1992).
       {{"hs1", "HS 1: Rosenbrock (MGH 1) with x2 >= -1.5; f* = 0", 2, false, false, true}, plain<make_hs1>()},
       {{"hs2", "HS 2: Rosenbrock (MGH 1) with x2 >= 1.5; f* = 0.0504261879 (from x0 every method ends at the local minimum 4.9412293)", 2, false, false, true}, plain<make_hs2>()},
@@ -122,6 +146,13 @@ std::vector<std::string> bounded_problem_names() {
   std::vector<std::string> names;
   for (const auto& e : entries())
     if (e.info.bounded) names.push_back(e.info.name);
+  return names;
+}
+
+std::vector<std::string> multimodal_problem_names() {
+  std::vector<std::string> names;
+  for (const auto& e : entries())
+    if (e.info.multimodal) names.push_back(e.info.name);
   return names;
 }
 

@@ -55,10 +55,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Published{"chebyquad", 10, 6.50395e-3}),
     [](const auto& info) { return std::string(info.param.name) + "_" + std::to_string(info.param.n); });
 
-TEST(Catalogue, HasTheThirtyFiveMghProblemsTheQuadraticsAndTheBoundedSet) {
+TEST(Catalogue, HasTheThirtyFiveMghProblemsTheQuadraticsTheMultimodalAndTheBoundedSet) {
   EXPECT_EQ(mgh_problem_names().size(), 35u);
   EXPECT_EQ(bounded_problem_names().size(), 12u);
-  EXPECT_EQ(problem_catalog().size(), 37u + 12u);
+  EXPECT_EQ(multimodal_problem_names().size(), 11u);
+  EXPECT_EQ(problem_catalog().size(), 37u + 11u + 12u);
   for (const auto& info : problem_catalog()) {
     auto p = make_problem(info.name);
     EXPECT_EQ(p->name(), info.name);

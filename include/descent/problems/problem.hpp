@@ -1,5 +1,6 @@
 // Test problems with known minima: the Moré–Garbow–Hillstrom set, the
-// quadratics, and the bound-constrained set (Hock–Schittkowski's bounded
+// quadratics, the multimodal functions of global optimization, and the
+// bound-constrained set (Hock–Schittkowski's bounded
 // versions of MGH problems and others, and MINPACK-2's elastic-plastic
 // torsion, journal bearing and minimal surface with an obstacle), as run-time
 // objects the CLI, the tests and the benchmarks share.
@@ -39,6 +40,10 @@ class Problem {
   // unconstrained one. The published start may lie outside them (the bounded
   // solvers project it).
   virtual std::optional<Bounds> bounds() const { return std::nullopt; }
+  // The search domain of a global-optimization test function: where a
+  // global search samples its starts and where the global minimum lies. Not
+  // a constraint (bounds() stays empty); nullopt for the other problems.
+  virtual std::optional<Bounds> domain() const { return std::nullopt; }
 
   virtual double value_and_gradient(ConstVectorRef<double> x, VectorRef<double> g) const = 0;
   // f(x) alone. The default evaluates the gradient into scratch space.
@@ -75,6 +80,7 @@ struct ProblemInfo {
   bool variable_dimension;    // accepts --dim
   bool in_mgh_set;            // one of the 35 Moré–Garbow–Hillstrom problems
   bool bounded = false;       // has bounds(): solve it with lbfgsb, projected-gd or spg
+  bool multimodal = false;    // a global-optimization test function with a domain()
 };
 
 // Every problem, the 35 MGH problems first in the paper's order.
@@ -83,6 +89,9 @@ std::span<const ProblemInfo> problem_catalog();
 std::vector<std::string> mgh_problem_names();
 // The bound-constrained problems, the small Hock–Schittkowski ones first.
 std::vector<std::string> bounded_problem_names();
+// The multimodal test functions of global optimization (Ackley ...
+// Michalewicz), each with its domain() and global minimum.
+std::vector<std::string> multimodal_problem_names();
 
 // Builds a problem by name. Throws descent::invalid_argument for an unknown
 // name (listing the known ones), a dimension the problem does not accept
