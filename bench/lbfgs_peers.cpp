@@ -260,15 +260,18 @@ nlohmann::json side_json(const Side& s, double fstar) {
 
 int run_mgh_suite(const Options& o) {
   const Index m = o.memories.back();
-  nlohmann::json report = {{"benchmark", "lbfgspp_mgh"}, {"x0_scale", o.x0_scale}, {"m", m},     {"tol", o.tol},
-                           {"max_iterations", o.max_iterations}, {"repeats", o.repeats}, {"results", nlohmann::json::array()}};
+  nlohmann::json report = {{"benchmark", "lbfgspp_mgh"},
+                           {"x0_scale", o.x0_scale},
+                           {"m", m},
+                           {"tol", o.tol},
+                           {"max_iterations", o.max_iterations},
+                           {"repeats", o.repeats},
+                           {"results", nlohmann::json::array()}};
   std::vector<int> solved(o.line_searches.size(), 0);
   const auto names = descent::problems::mgh_problem_names();
   if (!o.json) {
     fmt::print("LBFGS++ on the Moré–Garbow–Hillstrom set from {:g} x the standard starts, m = {}, ||g||_2 <= {:g}: "
-               "gradient evaluations when solved, (final f) when not
-
-{:<32}",
+               "gradient evaluations when solved, (final f) when not\n\n{:<32}",
                o.x0_scale, m, o.tol, "problem");
     for (const auto& ls : o.line_searches) fmt::print(" {:>15}", ls);
     fmt::print("\n");
