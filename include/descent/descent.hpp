@@ -40,6 +40,7 @@
 #include "descent/solvers/lbfgs.hpp"
 #include "descent/solvers/lbfgsb.hpp"
 #include "descent/solvers/minimize.hpp"
+#include "descent/solvers/multistart.hpp"
 #include "descent/solvers/newton.hpp"
 #include "descent/solvers/newton_cg.hpp"
 #include "descent/solvers/projected.hpp"

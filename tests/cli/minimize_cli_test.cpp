@@ -166,6 +166,35 @@ TEST(MinimizeCli, TrustScalingChoosesTheRegionsShape) {
   EXPECT_NE(bad.out.find("--trust-scaling"), std::string::npos) << bad.out;
 }
 
+TEST(MinimizeCli, RestartsListTheMinimaAndFindTheGlobalOne) {
+  auto r = run_cli("minimize --problem six_hump_camel --method lbfgs --restarts 30 --seed 4 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["restarts"], 30);
+  EXPECT_EQ(j["seed"], 4);
+  EXPECT_TRUE(j["solved"].get<bool>()) << r.out;
+  EXPECT_GE(j["starts_reaching_known_minimum"].get<int>(), 2);
+  ASSERT_GE(j["minima"].size(), 2u);
+  int counted = j["failed_starts"].get<int>() + j["starts_outside_domain"].get<int>();
+  for (const auto& m : j["minima"]) counted += m["count"].get<int>();
+  EXPECT_EQ(counted, 30);
+  EXPECT_LE(j["minima"][0]["f"].get<double>(), j["minima"][1]["f"].get<double>());
+  // The same seed, the same answer; a method that takes bounds keeps to the domain.
+  const auto again = nlohmann::json::parse(
+      run_cli("minimize --problem six_hump_camel --method lbfgs --restarts 30 --seed 4 --json").out);
+  EXPECT_EQ(again["minima"], j["minima"]);
+  EXPECT_EQ(again["x"], j["x"]);
+  auto text = run_cli("minimize --problem eggholder --method lbfgsb --restarts 20 --seed 1");
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("its domain as bounds"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("distinct minima from 20 starts"), std::string::npos) << text.out;
+
+  EXPECT_EQ(run_cli("minimize --problem rastrigin --method lbfgs --method bfgs --restarts 3").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem rastrigin --method adam --restarts 3").status, 2);
+  EXPECT_EQ(run_cli("minimize --suite mgh --method lbfgs --restarts 3").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem rastrigin --method lbfgs --restarts 0").status, 2);
+}
+
 TEST(MinimizeCli, StepperHyperparametersSchedulesAndLookahead) {
   auto r = run_cli(
       "minimize --problem rosenbrock --method nesterov --momentum 0.8 --lr 1e-3 --schedule warmup:10+cosine "

@@ -7,6 +7,7 @@
 //                    [--bounds LO,HI | --bounds-file F | --project SPEC] [--json] [--quiet] [--plot FILE.svg]
 //                    [--momentum --beta1 --beta2 --eps --weight-decay --nesterov --hp K=V
 //                     --lookahead K,ALPHA --schedule SPEC --clip-norm --l1]   (steppers)
+//   descent minimize --problem NAME --method SOLVER --restarts N [--seed S] [--json]   (multistart)
 //   descent minimize --suite mgh|bounded --method M|all [--profile FILE.svg] [--json]
 //
 // A bound-constrained problem of the catalogue (hs*, torsion, journal_bearing,
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +40,7 @@
 #include "descent/optim/run.hpp"
 #include "descent/optim/schedule.hpp"
 #include "descent/solvers/minimize.hpp"
+#include "descent/solvers/multistart.hpp"
 
 namespace descent::cli {
 namespace {
@@ -66,6 +69,8 @@ struct Flags {
   bool quiet = false;
   std::string plot;
   std::string profile;
+  Index restarts = 0;      // --restarts N: multistart with N starts
+  std::uint64_t seed = 0;  // of the restarts' starts
 };
 
 // Prints the iteration log: every iteration up to 10, then 20, 30, ..., 100,
@@ -295,6 +300,69 @@ bool solved(const Problem& p, const Result<double>& r) {
   return r.converged();
 }
 
+// --restarts N: the one solver from N seeded starts in parallel, each thread
+// on its own copy of the problem; the distinct minima and the best.
+void run_restarts(const Flags& flags, const Problem& problem, const std::vector<Choice>& methods,
+                  MinimizeOptions options, bool constrained) {
+  if (methods.size() != 1 || !methods[0].solver)
+    throw usage_error("--restarts takes one full-batch solver (--method lbfgs, trust-region, lbfgsb, ...)");
+  if (!flags.plot.empty()) throw usage_error("--restarts draws no --plot; run one start to plot its path");
+  const Choice& m = methods[0];
+  // A method that takes bounds keeps every solve in a test function's domain.
+  const bool domain_as_bounds =
+      accepts_bounds(*m.solver) && !options.bounds && options.projection.empty() && problem.domain().has_value();
+  if (domain_as_bounds) options.bounds = problem.domain();
+  MultistartOptions mo{.starts = flags.restarts, .seed = flags.seed};
+  const int threads = multistart_threads(mo);
+  std::vector<std::unique_ptr<Problem>> copies;
+  for (int t = 0; t < threads; ++t)
+    copies.push_back(problems::make_problem(flags.problem, {.dimension = flags.dim, .condition = flags.condition}));
+  const LocalSolve local = [&](Vector<double>& x, int thread) {
+    auto any = AnyObjective<double>::reference(*copies[static_cast<std::size_t>(thread)]);
+    return minimize<double>(any, x, *m.solver, options, nullptr);
+  };
+  // Starts are drawn from the constraint's box, else the test function's domain.
+  const std::optional<Bounds> where = options.bounds ? options.bounds : problem.domain();
+  const Vector<double> x0 = flags.x0_scale * problem.start();
+  const GlobalResult g = multistart(local, x0, where, mo);
+  const auto fstar = constrained ? std::nullopt : problem.known_minimum();
+  auto at_known = [&](double value) {
+    return fstar && value - *fstar <= std::max(1e-6 * std::abs(*fstar), 1e-10);
+  };
+  Index reached = 0;
+  for (const LocalMinimum& lm : g.minima)
+    if (at_known(lm.value)) reached += lm.count;
+  if (flags.json) {
+    nlohmann::json j = to_json(problem, m, g.best, !constrained, options.bounds.has_value());
+    j["restarts"] = g.starts;
+    j["domain_as_bounds"] = domain_as_bounds;
+    j["seed"] = flags.seed;
+    j["failed_starts"] = g.failed;
+    j["starts_outside_domain"] = g.outside;
+    j["total_gradient_evaluations"] = g.gradient_evaluations;
+    j["total_seconds"] = g.seconds;
+    if (fstar) {
+      j["starts_reaching_known_minimum"] = reached;
+      j["solved"] = at_known(g.best.value);
+    }
+    j["minima"] = nlohmann::json::array();
+    for (const LocalMinimum& lm : g.minima) {
+      nlohmann::json e = {{"f", lm.value}, {"count", lm.count}, {"first_start", lm.first_start}};
+      if (lm.x.size() <= 1000) e["x"] = std::vector<double>(lm.x.data(), lm.x.data() + lm.x.size());
+      j["minima"].push_back(e);
+    }
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("{} (n = {}) with {} from {} starts (seed {}, {} threads){}\n", problem.name(), problem.dimension(),
+             m.name, g.starts, flags.seed, threads, domain_as_bounds ? ", its domain as bounds" : "");
+  fmt::print("{}", g.report());
+  fmt::print("best: {}\n  {}\n", g.best.message, g.best.brief_report());
+  if (fstar)
+    fmt::print("  known minimum {:.9g}: {} ({} of {} starts)\n", *fstar, at_known(g.best.value) ? "reached" : "not reached",
+               reached, g.starts);
+}
+
 void run_problem(const Flags& flags) {
   const auto methods = parse_methods(flags.methods);
   auto problem = problems::make_problem(flags.problem, {.dimension = flags.dim, .condition = flags.condition});
@@ -309,6 +377,8 @@ void run_problem(const Flags& flags) {
   // The catalogue's known minimum holds for the problem's own constraints
   // (none, or its bounds), not for those of the flags.
   const bool constrained = !own_bounds && (options.bounds || !options.projection.empty());
+
+  if (flags.restarts > 0) return run_restarts(flags, *problem, methods, options, constrained);
 
   auto objective = AnyObjective<double>::reference(*problem);
   nlohmann::json all = nlohmann::json::array();
@@ -370,6 +440,7 @@ void run_suite(const Flags& flags) {
   if (flags.suite != "mgh" && flags.suite != "bounded")
     throw usage_error(fmt::format("unknown suite '{}'; suites: mgh, bounded", flags.suite));
   const bool bounded = flags.suite == "bounded";
+  if (flags.restarts > 0) throw usage_error("--restarts runs one --problem, not a --suite");
   const auto methods = parse_methods(flags.methods, bounded);
   MinimizeOptions defaults;
   // Bounded: of the projected gradient, which on the grids reaches rounding
@@ -493,6 +564,13 @@ void add_minimize(CLI::App& app) {
                   "Bounds per variable: one 'LO HI' pair per line (inf allowed, # comments)");
   cmd->add_option("--project", flags->project,
                   "Projected-gd, spg and the steppers: constrain x to nonneg, box:LO,HI, simplex[:R], l1:R or l2:R");
+  cmd->add_option("--restarts", flags->restarts,
+                  "Multistart: the one solver from N seeded starts in parallel (x0, then uniform in the problem's "
+                  "domain or bounds, else Gaussian around x0); prints the distinct minima")
+      ->transform(integer_in<Index>(1, 1'000'000));
+  cmd->add_option("--seed", flags->seed, "Seed of the --restarts starts")
+      ->capture_default_str()
+      ->transform(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--json", flags->json, "Print one JSON object (an array for several methods)");
   cmd->add_flag("--quiet", flags->quiet, "Print only the summary");
   cmd->add_option("--plot", flags->plot, "Write an SVG of the contours and each method's path (n = 2)");
