@@ -36,6 +36,31 @@ Vector<double> start_point(Index k, const Vector<double>& x0, const std::optiona
   return x;
 }
 
+bool outside(const Vector<double>& x, const std::optional<Bounds>& domain) {
+  return (x.array() < domain->lower.array()).any() || (x.array() > domain->upper.array()).any();
+}
+
+// Counts r's point in the minimum it is within tolerance of, or adds one.
+void add_minimum(std::vector<LocalMinimum>& minima, const Result<double>& r, Index k, double tolerance) {
+  auto same = std::find_if(minima.begin(), minima.end(), [&](const LocalMinimum& m) {
+    return (m.x - r.x).lpNorm<Eigen::Infinity>() <= tolerance * std::max(1.0, m.x.lpNorm<Eigen::Infinity>());
+  });
+  if (same == minima.end()) {
+    minima.push_back({r.x, double(r.value), 1, k});
+    return;
+  }
+  ++same->count;
+  if (r.value < same->value) {
+    same->value = r.value;
+    same->x = r.x;
+  }
+}
+
+void sort_minima(std::vector<LocalMinimum>& minima) {
+  std::stable_sort(minima.begin(), minima.end(),
+                   [](const LocalMinimum& a, const LocalMinimum& b) { return a.value < b.value; });
+}
+
 }  // namespace
 
 int multistart_threads(const MultistartOptions& o) {
@@ -95,26 +120,14 @@ GlobalResult multistart(const LocalSolve& local, const Vector<double>& x0, const
       continue;
     }
     g.gradient_evaluations += r->gradient_evaluations;
-    if (box && ((r->x.array() < domain->lower.array()).any() || (r->x.array() > domain->upper.array()).any())) {
+    if (box && outside(r->x, domain)) {
       ++g.outside;
       continue;
     }
     if (best < 0 || r->value < results[static_cast<std::size_t>(best)]->value) best = k;
-    auto same = std::find_if(g.minima.begin(), g.minima.end(), [&](const LocalMinimum& m) {
-      return (m.x - r->x).lpNorm<Eigen::Infinity>() <= o.merge_tolerance * std::max(1.0, m.x.lpNorm<Eigen::Infinity>());
-    });
-    if (same == g.minima.end()) {
-      g.minima.push_back({r->x, double(r->value), 1, k});
-    } else {
-      ++same->count;
-      if (r->value < same->value) {
-        same->value = r->value;
-        same->x = r->x;
-      }
-    }
+    add_minimum(g.minima, *r, k, o.merge_tolerance);
   }
-  std::stable_sort(g.minima.begin(), g.minima.end(),
-                   [](const LocalMinimum& a, const LocalMinimum& b) { return a.value < b.value; });
+  sort_minima(g.minima);
   if (best >= 0) {
     g.best = *results[static_cast<std::size_t>(best)];
     g.best.message = fmt::format("best of {} starts (start {}): {}", starts, best, g.best.message);
@@ -125,6 +138,96 @@ GlobalResult multistart(const LocalSolve& local, const Vector<double>& x0, const
                                  starts, g.failed, g.outside);
     g.best.value = NAN;
     g.best.x = x0;
+  }
+  g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return g;
+}
+
+GlobalResult basin_hopping(const LocalSolve& local, const Vector<double>& x0, const std::optional<Bounds>& domain,
+                           const BasinHoppingOptions& o) {
+  DESCENT_REQUIRE(o.hops >= 0, fmt::format("BasinHoppingOptions::hops must be >= 0; got {}", o.hops));
+  DESCENT_REQUIRE(o.temperature > 0 && std::isfinite(o.temperature),
+                  fmt::format("BasinHoppingOptions::temperature must be > 0; got {}", o.temperature));
+  DESCENT_REQUIRE(o.step > 0 && std::isfinite(o.step),
+                  fmt::format("BasinHoppingOptions::step must be > 0; got {}", o.step));
+  DESCENT_REQUIRE(o.interval >= 0, fmt::format("BasinHoppingOptions::interval must be >= 0; got {}", o.interval));
+  DESCENT_REQUIRE(o.target_acceptance > 0 && o.target_acceptance < 1,
+                  fmt::format("BasinHoppingOptions::target_acceptance must be in (0, 1); got {}", o.target_acceptance));
+  DESCENT_REQUIRE(o.factor > 0 && o.factor < 1,
+                  fmt::format("BasinHoppingOptions::factor must be in (0, 1); got {}", o.factor));
+  DESCENT_REQUIRE(o.merge_tolerance > 0 && std::isfinite(o.merge_tolerance),
+                  fmt::format("BasinHoppingOptions::merge_tolerance must be > 0; got {}", o.merge_tolerance));
+  DESCENT_REQUIRE(x0.size() >= 1, "basin_hopping: the starting point has no variables");
+  const auto t0 = std::chrono::steady_clock::now();
+  const Index n = x0.size();
+  const bool box = finite_box(domain, n);
+  Rng rng(o.seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL);
+  GlobalResult g;
+  double step = o.step;
+
+  // One local solve; nullopt when it fails, ends non-finite or leaves the domain.
+  auto solve = [&](Vector<double> x, Index k) -> std::optional<Result<double>> {
+    ++g.starts;
+    std::optional<Result<double>> r;
+    try {
+      r = local(x, 0);
+    } catch (const std::exception&) {
+      ++g.failed;
+      return std::nullopt;
+    }
+    g.gradient_evaluations += r->gradient_evaluations;
+    if (!std::isfinite(r->value) || !r->x.allFinite()) {
+      ++g.failed;
+      return std::nullopt;
+    }
+    if (box && outside(r->x, domain)) {
+      ++g.outside;
+      return std::nullopt;
+    }
+    add_minimum(g.minima, *r, k, o.merge_tolerance);
+    return r;
+  };
+
+  std::optional<Result<double>> current = solve(x0, 0), best = current;
+  Index accepted_in_interval = 0;
+  for (Index hop = 1; hop <= o.hops; ++hop) {
+    // Displace from the current minimum (from x0 while there is none).
+    Vector<double> x = current ? current->x : x0;
+    for (Index i = 0; i < n; ++i) {
+      x[i] += rng.uniform(-step, step);
+      if (box) x[i] = std::clamp(x[i], domain->lower[i], domain->upper[i]);
+    }
+    auto trial = solve(std::move(x), hop);
+    bool accept = false;
+    if (trial) {
+      accept = !current || trial->value < current->value ||
+               rng.uniform() < std::exp(-(trial->value - current->value) / o.temperature);
+    }
+    if (accept) {
+      ++g.accepted;
+      ++accepted_in_interval;
+      if (!best || trial->value < best->value) best = trial;
+      current = std::move(trial);
+    }
+    if (o.interval > 0 && hop % o.interval == 0) {
+      const double rate = double(accepted_in_interval) / double(o.interval);
+      step = rate > o.target_acceptance ? step / o.factor : step * o.factor;
+      accepted_in_interval = 0;
+    }
+  }
+  sort_minima(g.minima);
+  g.final_step = step;
+  if (best) {
+    g.best = *best;
+    g.best.message = fmt::format("best of {} local solves ({} hops, {} accepted): {}", g.starts, o.hops, g.accepted,
+                                 g.best.message);
+  } else {
+    g.best.status = Status::diverged;
+    g.best.value = NAN;
+    g.best.x = x0;
+    g.best.message = fmt::format("none of the {} local solves ended at a finite point inside the domain ({} failed, "
+                                 "{} left the domain)",
+                                 g.starts, g.failed, g.outside);
   }
   g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return g;

@@ -195,6 +195,23 @@ TEST(MinimizeCli, RestartsListTheMinimaAndFindTheGlobalOne) {
   EXPECT_EQ(run_cli("minimize --problem rastrigin --method lbfgs --restarts 0").status, 2);
 }
 
+TEST(MinimizeCli, BasinHoppingReportsItsHopsAndFindsTheGlobalMinimum) {
+  auto r = run_cli("minimize --problem holder_table --method lbfgsb --global basin-hopping --hops 150 --step 2 "
+                   "--seed 1 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["global"], "basin-hopping");
+  EXPECT_EQ(j["hops"], 150);
+  EXPECT_EQ(j["local_solves"], 151);
+  EXPECT_TRUE(j["domain_as_bounds"].get<bool>());
+  EXPECT_TRUE(j["solved"].get<bool>()) << r.out;
+  EXPECT_GT(j["accepted_hops"].get<int>(), 0);
+  EXPECT_GT(j["final_step"].get<double>(), 0);
+  EXPECT_EQ(run_cli("minimize --problem holder_table --method lbfgsb --global annealing").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem holder_table --method lbfgsb --global basin-hopping --restarts 4").status, 2);
+  EXPECT_EQ(run_cli("minimize --problem holder_table --method lbfgsb --global basin-hopping --step 0").status, 2);
+}
+
 TEST(MinimizeCli, StepperHyperparametersSchedulesAndLookahead) {
   auto r = run_cli(
       "minimize --problem rosenbrock --method nesterov --momentum 0.8 --lr 1e-3 --schedule warmup:10+cosine "

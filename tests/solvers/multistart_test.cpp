@@ -3,6 +3,7 @@
 // functions found with fixed seeds.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -121,6 +122,50 @@ TEST(Multistart, ASolveThatThrowsOrEndsOutsideTheDomainIsNoMinimum) {
   EXPECT_THROW(multistart(local, x0, box, {.starts = 0}), invalid_argument);
   EXPECT_THROW(multistart(local, x0, box, {.merge_tolerance = 0}), invalid_argument);
   EXPECT_THROW(multistart(local, x0, std::nullopt, {.perturbation = -1}), invalid_argument);
+}
+
+TEST(BasinHopping, FindsTheGlobalMinimaWithTheirUsualSteps) {
+  struct Case {
+    const char* name;
+    double step;
+  };
+  for (const Case c : {Case{"six_hump_camel", 0.5}, Case{"holder_table", 2.0}, Case{"eggholder", 100.0},
+                       Case{"shubert", 2.0}}) {
+    Local local(c.name, 1, Method::lbfgsb, true);
+    const auto p = problems::make_problem(c.name);
+    const auto g = basin_hopping(local.solve(), p->start(), p->domain(), {.hops = 200, .step = c.step, .seed = 1});
+    const double fstar = *p->known_minimum();
+    EXPECT_LE(g.best.value - fstar, std::max(1e-6 * std::abs(fstar), 1e-10)) << c.name << "\n" << g.report();
+    EXPECT_EQ(g.starts, 201);
+    Index counted = 0;
+    for (const auto& m : g.minima) counted += m.count;
+    EXPECT_EQ(counted + g.failed + g.outside, 201) << c.name;
+  }
+}
+
+TEST(BasinHopping, IsSeededAndAdaptsItsStep) {
+  Local local("rastrigin", 1, Method::lbfgs);
+  const auto p = problems::make_problem("rastrigin");
+  const BasinHoppingOptions o{.hops = 40, .step = 1.0, .interval = 10, .seed = 3};
+  const auto a = basin_hopping(local.solve(), p->start(), p->domain(), o);
+  const auto b = basin_hopping(local.solve(), p->start(), p->domain(), o);
+  EXPECT_EQ(a.best.x, b.best.x);
+  EXPECT_EQ(a.accepted, b.accepted);
+  // At a temperature far above every difference of f each hop is accepted:
+  // four intervals of full acceptance grow the step by 1 / 0.9 four times.
+  BasinHoppingOptions hot = o;
+  hot.temperature = 1e12;
+  const auto h = basin_hopping(local.solve(), p->start(), p->domain(), hot);
+  EXPECT_EQ(h.accepted + h.failed + h.outside, 40);
+  EXPECT_NEAR(h.final_step, 1.0 / std::pow(0.9, 4), 1e-12);
+  // No hops: the local solve from x0.
+  const auto none = basin_hopping(local.solve(), p->start(), p->domain(), {.hops = 0});
+  Vector<double> x = p->start();
+  auto any = AnyObjective<double>::reference(*p);
+  EXPECT_EQ(none.best.value, minimize<double>(any, x, Method::lbfgs, {}).value);
+  EXPECT_THROW(basin_hopping(local.solve(), p->start(), p->domain(), {.temperature = 0}), invalid_argument);
+  EXPECT_THROW(basin_hopping(local.solve(), p->start(), p->domain(), {.step = -1}), invalid_argument);
+  EXPECT_THROW(basin_hopping(local.solve(), p->start(), p->domain(), {.factor = 1}), invalid_argument);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 //                    [--momentum --beta1 --beta2 --eps --weight-decay --nesterov --hp K=V
 //                     --lookahead K,ALPHA --schedule SPEC --clip-norm --l1]   (steppers)
 //   descent minimize --problem NAME --method SOLVER --restarts N [--seed S] [--json]   (multistart)
+//   descent minimize --problem NAME --method SOLVER --global basin-hopping [--hops K --temperature T --step S]
 //   descent minimize --suite mgh|bounded --method M|all [--profile FILE.svg] [--json]
 //
 // A bound-constrained problem of the catalogue (hs*, torsion, journal_bearing,
@@ -70,7 +71,10 @@ struct Flags {
   std::string plot;
   std::string profile;
   Index restarts = 0;      // --restarts N: multistart with N starts
-  std::uint64_t seed = 0;  // of the restarts' starts
+  std::string global;      // --global basin-hopping
+  Index hops = 100;
+  double temperature = 1.0, step = 0.5;
+  std::uint64_t seed = 0;  // of the restarts' starts and the hops
 };
 
 // Prints the iteration log: every iteration up to 10, then 20, 30, ..., 100,
@@ -301,19 +305,23 @@ bool solved(const Problem& p, const Result<double>& r) {
 }
 
 // --restarts N: the one solver from N seeded starts in parallel, each thread
-// on its own copy of the problem; the distinct minima and the best.
-void run_restarts(const Flags& flags, const Problem& problem, const std::vector<Choice>& methods,
-                  MinimizeOptions options, bool constrained) {
+// on its own copy of the problem; --global basin-hopping: one chain of hops.
+// The distinct minima and the best.
+void run_global(const Flags& flags, const Problem& problem, const std::vector<Choice>& methods,
+                MinimizeOptions options, bool constrained) {
+  const bool hopping = !flags.global.empty();
+  const std::string what = hopping ? "--global basin-hopping" : "--restarts";
+  if (hopping && flags.restarts > 0) throw usage_error("give --restarts N or --global basin-hopping, not both");
   if (methods.size() != 1 || !methods[0].solver)
-    throw usage_error("--restarts takes one full-batch solver (--method lbfgs, trust-region, lbfgsb, ...)");
-  if (!flags.plot.empty()) throw usage_error("--restarts draws no --plot; run one start to plot its path");
+    throw usage_error(what + " takes one full-batch solver (--method lbfgs, trust-region, lbfgsb, ...)");
+  if (!flags.plot.empty()) throw usage_error(what + " draws no --plot; run one start to plot its path");
   const Choice& m = methods[0];
   // A method that takes bounds keeps every solve in a test function's domain.
   const bool domain_as_bounds =
       accepts_bounds(*m.solver) && !options.bounds && options.projection.empty() && problem.domain().has_value();
   if (domain_as_bounds) options.bounds = problem.domain();
-  MultistartOptions mo{.starts = flags.restarts, .seed = flags.seed};
-  const int threads = multistart_threads(mo);
+  MultistartOptions mo{.starts = std::max<Index>(1, flags.restarts), .seed = flags.seed};
+  const int threads = hopping ? 1 : multistart_threads(mo);
   std::vector<std::unique_ptr<Problem>> copies;
   for (int t = 0; t < threads; ++t)
     copies.push_back(problems::make_problem(flags.problem, {.dimension = flags.dim, .condition = flags.condition}));
@@ -324,7 +332,10 @@ void run_restarts(const Flags& flags, const Problem& problem, const std::vector<
   // Starts are drawn from the constraint's box, else the test function's domain.
   const std::optional<Bounds> where = options.bounds ? options.bounds : problem.domain();
   const Vector<double> x0 = flags.x0_scale * problem.start();
-  const GlobalResult g = multistart(local, x0, where, mo);
+  const GlobalResult g =
+      hopping ? basin_hopping(local, x0, where,
+                              {.hops = flags.hops, .temperature = flags.temperature, .step = flags.step, .seed = flags.seed})
+              : multistart(local, x0, where, mo);
   const auto fstar = constrained ? std::nullopt : problem.known_minimum();
   auto at_known = [&](double value) {
     return fstar && value - *fstar <= std::max(1e-6 * std::abs(*fstar), 1e-10);
@@ -334,7 +345,15 @@ void run_restarts(const Flags& flags, const Problem& problem, const std::vector<
     if (at_known(lm.value)) reached += lm.count;
   if (flags.json) {
     nlohmann::json j = to_json(problem, m, g.best, !constrained, options.bounds.has_value());
-    j["restarts"] = g.starts;
+    if (hopping) {
+      j["global"] = "basin-hopping";
+      j["hops"] = flags.hops;
+      j["accepted_hops"] = g.accepted;
+      j["final_step"] = g.final_step;
+      j["local_solves"] = g.starts;
+    } else {
+      j["restarts"] = g.starts;
+    }
     j["domain_as_bounds"] = domain_as_bounds;
     j["seed"] = flags.seed;
     j["failed_starts"] = g.failed;
@@ -354,13 +373,18 @@ void run_restarts(const Flags& flags, const Problem& problem, const std::vector<
     fmt::print("{}\n", j.dump(2));
     return;
   }
-  fmt::print("{} (n = {}) with {} from {} starts (seed {}, {} threads){}\n", problem.name(), problem.dimension(),
-             m.name, g.starts, flags.seed, threads, domain_as_bounds ? ", its domain as bounds" : "");
+  if (hopping)
+    fmt::print("{} (n = {}) with {}, basin hopping: {} hops at temperature {:g}, step {:g} (seed {}){}\n",
+               problem.name(), problem.dimension(), m.name, flags.hops, flags.temperature, flags.step, flags.seed,
+               domain_as_bounds ? ", its domain as bounds" : "");
+  else
+    fmt::print("{} (n = {}) with {} from {} starts (seed {}, {} threads){}\n", problem.name(), problem.dimension(),
+               m.name, g.starts, flags.seed, threads, domain_as_bounds ? ", its domain as bounds" : "");
   fmt::print("{}", g.report());
   fmt::print("best: {}\n  {}\n", g.best.message, g.best.brief_report());
   if (fstar)
-    fmt::print("  known minimum {:.9g}: {} ({} of {} starts)\n", *fstar, at_known(g.best.value) ? "reached" : "not reached",
-               reached, g.starts);
+    fmt::print("  known minimum {:.9g}: {} ({} of {} {})\n", *fstar, at_known(g.best.value) ? "reached" : "not reached",
+               reached, g.starts, hopping ? "local solves" : "starts");
 }
 
 void run_problem(const Flags& flags) {
@@ -378,7 +402,7 @@ void run_problem(const Flags& flags) {
   // (none, or its bounds), not for those of the flags.
   const bool constrained = !own_bounds && (options.bounds || !options.projection.empty());
 
-  if (flags.restarts > 0) return run_restarts(flags, *problem, methods, options, constrained);
+  if (flags.restarts > 0 || !flags.global.empty()) return run_global(flags, *problem, methods, options, constrained);
 
   auto objective = AnyObjective<double>::reference(*problem);
   nlohmann::json all = nlohmann::json::array();
@@ -440,7 +464,8 @@ void run_suite(const Flags& flags) {
   if (flags.suite != "mgh" && flags.suite != "bounded")
     throw usage_error(fmt::format("unknown suite '{}'; suites: mgh, bounded", flags.suite));
   const bool bounded = flags.suite == "bounded";
-  if (flags.restarts > 0) throw usage_error("--restarts runs one --problem, not a --suite");
+  if (flags.restarts > 0 || !flags.global.empty())
+    throw usage_error("--restarts and --global run one --problem, not a --suite");
   const auto methods = parse_methods(flags.methods, bounded);
   MinimizeOptions defaults;
   // Bounded: of the projected gradient, which on the grids reaches rounding
@@ -568,7 +593,20 @@ void add_minimize(CLI::App& app) {
                   "Multistart: the one solver from N seeded starts in parallel (x0, then uniform in the problem's "
                   "domain or bounds, else Gaussian around x0); prints the distinct minima")
       ->transform(integer_in<Index>(1, 1'000'000));
-  cmd->add_option("--seed", flags->seed, "Seed of the --restarts starts")
+  cmd->add_option("--global", flags->global,
+                  "basin-hopping: the one solver inside Wales–Doye basin hopping (random displacement, local solve, "
+                  "Metropolis acceptance, adaptive step); prints the distinct minima")
+      ->check(CLI::IsMember({"basin-hopping"}));
+  cmd->add_option("--hops", flags->hops, "Basin hopping: hops after the first local solve")
+      ->capture_default_str()
+      ->transform(integer_in<Index>(0, 100'000'000));
+  cmd->add_option("--temperature", flags->temperature, "Basin hopping: the Metropolis temperature, in units of f")
+      ->capture_default_str()
+      ->check(number_in(0, infinity, true));
+  cmd->add_option("--step", flags->step, "Basin hopping: initial half-width of the random displacement")
+      ->capture_default_str()
+      ->check(number_in(0, infinity, true));
+  cmd->add_option("--seed", flags->seed, "Seed of the --restarts starts and the basin-hopping displacements")
       ->capture_default_str()
       ->transform(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_flag("--json", flags->json, "Print one JSON object (an array for several methods)");

@@ -53,10 +53,37 @@ struct LocalMinimum {
   Index first_start = 0;
 };
 
+// Basin hopping (Wales & Doye, J. Phys. Chem. A 101, 1997; the algorithm
+// of scipy.optimize.basinhopping): from the local minimum at x, a random
+// displacement uniform in [-step, step] per coordinate (clipped to a finite
+// domain), a local solve, and a Metropolis test at the temperature: the new
+// minimum replaces x if lower, or with probability exp(-(f_new - f) / T).
+// Every `interval` hops the step grows by 1 / factor when more than
+// target_acceptance of them were accepted, and shrinks by factor otherwise.
+struct BasinHoppingOptions {
+  // Hops after the first local solve. Range: >= 0.
+  Index hops = 100;
+  // Range: > 0.
+  double temperature = 1.0;
+  // Initial displacement half-width. Range: > 0.
+  double step = 0.5;
+  // Hops between step adjustments (0: never adjust). Range: >= 0.
+  Index interval = 50;
+  // Range: (0, 1).
+  double target_acceptance = 0.5;
+  // Range: (0, 1).
+  double factor = 0.9;
+  std::uint64_t seed = 0;
+  // As MultistartOptions::merge_tolerance. Range: > 0.
+  double merge_tolerance = 1e-4;
+};
+
 struct GlobalResult {
   Result<double> best;               // the local solve that found the lowest minimum
   std::vector<LocalMinimum> minima;  // distinct minima, lowest first
-  Index starts = 0;
+  Index starts = 0;                  // local solves (basin hopping: hops + 1)
+  Index accepted = 0;                // basin hopping: hops accepted by the Metropolis test
+  double final_step = 0;             // basin hopping: the displacement after its adjustments
   Index failed = 0;                  // starts whose solve threw or ended non-finite
   Index outside = 0;                 // starts that ended outside a finite domain (not minima of it)
   Index gradient_evaluations = 0;    // over all starts
@@ -75,5 +102,9 @@ int multistart_threads(const MultistartOptions& options);
 
 GlobalResult multistart(const LocalSolve& local, const Vector<double>& x0, const std::optional<Bounds>& domain,
                         const MultistartOptions& options = {});
+
+// One chain, on the calling thread (local is called with thread 0).
+GlobalResult basin_hopping(const LocalSolve& local, const Vector<double>& x0, const std::optional<Bounds>& domain,
+                           const BasinHoppingOptions& options = {});
 
 }  // namespace descent
