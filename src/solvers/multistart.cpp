@@ -86,9 +86,10 @@ GlobalResult multistart(const LocalSolve& local, const Vector<double>& x0, const
   std::vector<std::optional<Result<double>>> results(static_cast<std::size_t>(starts));
   const int threads = multistart_threads(o);
 
-  // Start k on thread k mod threads: one solve per thread at a time.
-  auto run = [&](int thread) {
-    for (Index k = thread; k < starts; k += threads) {
+  // Start k on thread k mod team: one solve per thread at a time. (The team
+  // may be smaller than asked for; a start's stream is its own either way.)
+  auto run = [&](int thread, int team) {
+    for (Index k = thread; k < starts; k += team) {
       Vector<double> x = start_point(k, x0, domain, o);
       try {
         results[static_cast<std::size_t>(k)] = local(x, thread);
@@ -100,12 +101,12 @@ GlobalResult multistart(const LocalSolve& local, const Vector<double>& x0, const
 #ifdef _OPENMP
   if (threads > 1) {
 #pragma omp parallel num_threads(threads)
-    run(omp_get_thread_num());
+    run(omp_get_thread_num(), omp_get_num_threads());
   } else {
-    run(0);
+    run(0, 1);
   }
 #else
-  run(0);
+  run(0, 1);
 #endif
 
   GlobalResult g;
