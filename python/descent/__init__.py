@@ -1,6 +1,7 @@
 """descent: gradient-based optimization, from Python.
 
     from descent import minimize          # instead of scipy.optimize.minimize
+    from descent import basinhopping      # instead of scipy.optimize.basinhopping
     res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0, 1)] * n)
 
     opt = descent.optim.Adam([w, b], lr=1e-3)   # torch.optim's names on numpy arrays
@@ -10,6 +11,7 @@ See docs/python.md for the methods, the options and the migration table.
 """
 
 from . import _core, optim, problems
+from ._basinhopping import basinhopping
 from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
 from ._train import TrainResult, load_data, load_model, train
 

@@ -18,6 +18,7 @@
 
 #include "descent/core/any_objective.hpp"
 #include "descent/solvers/minimize.hpp"
+#include "descent/solvers/multistart.hpp"
 #include "optim.hpp"
 #include "problems.hpp"
 #include "train.hpp"
@@ -443,6 +444,82 @@ py::dict run_problem(const descent::problems::Problem& problem, const Array<doub
                        std::move(trust_scaling), std::move(callback));
 }
 
+// descent.basinhopping: the C++ chain, each local solve a call of `local`
+// (descent.minimize from Python) returning (x, fun, nit, njev, success,
+// message). A Python error stops the calls and is raised once the chain
+// returns.
+py::dict basin_hopping(py::function local, const Array<double>& x0, const PyBounds& domain, Index hops,
+                       double temperature, double step, Index interval, double target, double factor,
+                       std::uint64_t seed) {
+  const Index n = Index(x0.size());
+  if (n == 0) throw py::value_error("x0 must have at least one element");
+  std::optional<descent::Bounds> box;
+  if (domain) {
+    const auto& [lo, hi] = *domain;
+    if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
+      throw py::value_error("bounds has " + std::to_string(lo.size()) + " pairs for x0 of length " + std::to_string(n));
+    box.emplace();
+    box->lower = Eigen::Map<const Eigen::VectorXd>(lo.data(), n);
+    box->upper = Eigen::Map<const Eigen::VectorXd>(hi.data(), n);
+  }
+  std::optional<py::error_already_set> error;
+  const descent::LocalSolve solve = [&](Vector<double>& x, int) {
+    descent::Result<double> r;
+    r.value = NAN;
+    r.x = x;
+    if (error) return r;
+    try {
+      const py::tuple out = local(to_array<double>(x));
+      const auto xs = out[0].cast<Array<double>>();
+      if (xs.size() != py::ssize_t(n)) throw py::value_error("the local solve returned x of another length");
+      r.x = Eigen::Map<const Eigen::VectorXd>(xs.data(), n);
+      r.value = out[1].cast<double>();
+      r.iterations = out[2].cast<Index>();
+      r.gradient_evaluations = out[3].cast<Index>();
+      r.status = out[4].cast<bool>() ? descent::Status::converged_gradient : descent::Status::max_iterations;
+      r.message = out[5].cast<std::string>();
+    } catch (py::error_already_set& e) {
+      error = std::move(e);
+      r.value = NAN;
+    }
+    return r;
+  };
+  descent::GlobalResult g;
+  try {
+    g = descent::basin_hopping(solve, Eigen::Map<const Eigen::VectorXd>(x0.data(), n), box,
+                               {.hops = hops,
+                                .temperature = temperature,
+                                .step = step,
+                                .interval = interval,
+                                .target_acceptance = target,
+                                .factor = factor,
+                                .seed = seed});
+  } catch (const descent::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  if (error) throw std::move(*error);
+  py::dict out;
+  out["x"] = to_array<double>(g.best.x);
+  out["fun"] = double(g.best.value);
+  out["found"] = g.best.status != descent::Status::diverged;
+  out["message"] = g.best.message;
+  out["local_solves"] = g.starts;
+  out["accepted"] = g.accepted;
+  out["failed"] = g.failed;
+  out["outside"] = g.outside;
+  out["final_step"] = g.final_step;
+  py::list minima;
+  for (const auto& lm : g.minima) {
+    py::dict d;
+    d["x"] = to_array<double>(lm.x);
+    d["fun"] = lm.value;
+    d["count"] = lm.count;
+    minima.append(d);
+  }
+  out["minima"] = minima;
+  return out;
+}
+
 template <class T>
 void def_minimize(py::module_& m, const char* name) {
   m.def(name, &run<T>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"), py::arg("args"),
@@ -473,6 +550,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("minimize_problem", &run_problem, py::arg("problem"), py::arg("x0"), py::arg("method"), py::arg("bounds"),
         py::arg("maxiter"), py::arg("gtol"), py::arg("ftol"), py::arg("memory"), py::arg("maxfun"),
         py::arg("initial_radius"), py::arg("trust_scaling"), py::arg("callback"));
+  m.def("basin_hopping", &basin_hopping, py::arg("local"), py::arg("x0"), py::arg("domain"), py::arg("hops"),
+        py::arg("temperature"), py::arg("step"), py::arg("interval"), py::arg("target"), py::arg("factor"),
+        py::arg("seed"));
   auto problems = m.def_submodule("problems", "descent's test problems, in C++");
   def_problems(problems);
   def_train(m);
