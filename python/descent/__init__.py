@@ -11,7 +11,7 @@ See docs/python.md for the methods, the options and the migration table.
 """
 
 from . import _core, optim, problems
-from ._basinhopping import basinhopping
+from ._global import basinhopping, multistart
 from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
 from ._train import TrainResult, load_data, load_model, train
 

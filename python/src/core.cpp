@@ -444,60 +444,72 @@ py::dict run_problem(const descent::problems::Problem& problem, const Array<doub
                        std::move(trust_scaling), std::move(callback));
 }
 
-// descent.basinhopping: the C++ chain, each local solve a call of `local`
-// (descent.minimize from Python) returning (x, fun, nit, njev, success,
-// message). A Python error stops the calls and is raised once the chain
-// returns.
-py::dict basin_hopping(py::function local, const Array<double>& x0, const PyBounds& domain, Index hops,
-                       double temperature, double step, Index interval, double target, double factor,
-                       std::uint64_t seed) {
-  const Index n = Index(x0.size());
-  if (n == 0) throw py::value_error("x0 must have at least one element");
-  std::optional<descent::Bounds> box;
-  if (domain) {
-    const auto& [lo, hi] = *domain;
-    if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
-      throw py::value_error("bounds has " + std::to_string(lo.size()) + " pairs for x0 of length " + std::to_string(n));
-    box.emplace();
-    box->lower = Eigen::Map<const Eigen::VectorXd>(lo.data(), n);
-    box->upper = Eigen::Map<const Eigen::VectorXd>(hi.data(), n);
-  }
-  std::optional<py::error_already_set> error;
-  const descent::LocalSolve solve = [&](Vector<double>& x, int) {
+// The global searches' local solve from Python: a call of `local`
+// (descent.minimize) returning (x, fun, nit, njev, success, message). A
+// Python error stops the calls; raise_pending() raises it once the search
+// has returned.
+class PyLocalSolve {
+ public:
+  PyLocalSolve(py::function local, Index n) : local_(std::move(local)), n_(n) {}
+
+  descent::Result<double> operator()(Vector<double>& x, int) {
     descent::Result<double> r;
     r.value = NAN;
     r.x = x;
-    if (error) return r;
+    if (error_) return r;
     try {
-      const py::tuple out = local(to_array<double>(x));
+      const py::tuple out = local_(to_array<double>(x));
       const auto xs = out[0].cast<Array<double>>();
-      if (xs.size() != py::ssize_t(n)) throw py::value_error("the local solve returned x of another length");
-      r.x = Eigen::Map<const Eigen::VectorXd>(xs.data(), n);
+      if (xs.size() != py::ssize_t(n_)) throw py::value_error("the local solve returned x of another length");
+      r.x = Eigen::Map<const Eigen::VectorXd>(xs.data(), n_);
       r.value = out[1].cast<double>();
       r.iterations = out[2].cast<Index>();
       r.gradient_evaluations = out[3].cast<Index>();
       r.status = out[4].cast<bool>() ? descent::Status::converged_gradient : descent::Status::max_iterations;
       r.message = out[5].cast<std::string>();
     } catch (py::error_already_set& e) {
-      error = std::move(e);
+      error_ = std::move(e);
       r.value = NAN;
     }
     return r;
-  };
+  }
+  void raise_pending() {
+    if (error_) throw std::move(*error_);
+  }
+
+ private:
+  py::function local_;
+  Index n_;
+  std::optional<py::error_already_set> error_;
+};
+
+std::optional<descent::Bounds> box_of(const PyBounds& domain, Index n) {
+  if (!domain) return std::nullopt;
+  const auto& [lo, hi] = *domain;
+  if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
+    throw py::value_error("bounds has " + std::to_string(lo.size()) + " pairs for x0 of length " + std::to_string(n));
+  descent::Bounds box;
+  box.lower = Eigen::Map<const Eigen::VectorXd>(lo.data(), n);
+  box.upper = Eigen::Map<const Eigen::VectorXd>(hi.data(), n);
+  return box;
+}
+
+// Runs `search` (basin hopping or multistart) with the Python local solve
+// and returns the result's fields.
+template <class Search>
+py::dict global_search(py::function local, const Array<double>& x0, const PyBounds& domain, const Search& search) {
+  const Index n = Index(x0.size());
+  if (n == 0) throw py::value_error("x0 must have at least one element");
+  const std::optional<descent::Bounds> box = box_of(domain, n);
+  PyLocalSolve py_local(std::move(local), n);
+  const descent::LocalSolve solve = [&](Vector<double>& x, int thread) { return py_local(x, thread); };
   descent::GlobalResult g;
   try {
-    g = descent::basin_hopping(solve, Eigen::Map<const Eigen::VectorXd>(x0.data(), n), box,
-                               {.hops = hops,
-                                .temperature = temperature,
-                                .step = step,
-                                .interval = interval,
-                                .target_acceptance = target,
-                                .factor = factor,
-                                .seed = seed});
+    g = search(solve, Vector<double>(Eigen::Map<const Eigen::VectorXd>(x0.data(), n)), box);
   } catch (const descent::invalid_argument& e) {
     throw py::value_error(e.what());
   }
-  if (error) throw std::move(*error);
+  py_local.raise_pending();
   py::dict out;
   out["x"] = to_array<double>(g.best.x);
   out["fun"] = double(g.best.value);
@@ -518,6 +530,33 @@ py::dict basin_hopping(py::function local, const Array<double>& x0, const PyBoun
   }
   out["minima"] = minima;
   return out;
+}
+
+// descent.basinhopping: the C++ chain around descent.minimize.
+py::dict basin_hopping(py::function local, const Array<double>& x0, const PyBounds& domain, Index hops,
+                       double temperature, double step, Index interval, double target, double factor,
+                       std::uint64_t seed) {
+  const descent::BasinHoppingOptions o{.hops = hops,
+                                       .temperature = temperature,
+                                       .step = step,
+                                       .interval = interval,
+                                       .target_acceptance = target,
+                                       .factor = factor,
+                                       .seed = seed};
+  return global_search(std::move(local), x0, domain, [&](const auto& solve, const auto& x, const auto& box) {
+    return descent::basin_hopping(solve, x, box, o);
+  });
+}
+
+// descent.multistart: the C++ starts and merging around descent.minimize,
+// on the calling thread (the local solves call into Python).
+py::dict multistart(py::function local, const Array<double>& x0, const PyBounds& domain, Index starts,
+                    double perturbation, double merge_tolerance, std::uint64_t seed) {
+  const descent::MultistartOptions o{
+      .starts = starts, .seed = seed, .perturbation = perturbation, .merge_tolerance = merge_tolerance, .threads = 1};
+  return global_search(std::move(local), x0, domain, [&](const auto& solve, const auto& x, const auto& box) {
+    return descent::multistart(solve, x, box, o);
+  });
 }
 
 template <class T>
@@ -553,6 +592,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("basin_hopping", &basin_hopping, py::arg("local"), py::arg("x0"), py::arg("domain"), py::arg("hops"),
         py::arg("temperature"), py::arg("step"), py::arg("interval"), py::arg("target"), py::arg("factor"),
         py::arg("seed"));
+  m.def("multistart", &multistart, py::arg("local"), py::arg("x0"), py::arg("domain"), py::arg("starts"),
+        py::arg("perturbation"), py::arg("merge_tolerance"), py::arg("seed"));
   auto problems = m.def_submodule("problems", "descent's test problems, in C++");
   def_problems(problems);
   def_train(m);

@@ -1,5 +1,6 @@
-"""descent.basinhopping: scipy.optimize.basinhopping's call on descent's basin
-hopping: global minima with fixed seeds, reproducibility, bounds, errors."""
+"""descent.basinhopping (scipy.optimize.basinhopping's call) and
+descent.multistart: global minima with fixed seeds, reproducibility, bounds,
+errors."""
 
 import numpy as np
 import pytest
@@ -53,3 +54,21 @@ def test_refuses_what_it_does_not_offer_and_raises_the_functions_errors():
 
     with pytest.raises(ZeroDivisionError, match="inside the objective"):
         descent.basinhopping(broken, [1.5, 1.5], niter=50, seed=2, minimizer_kwargs={"jac": True})
+
+
+def test_multistart_lists_the_minima_and_finds_the_global_one():
+    r = descent.multistart(camel, [1.5, 1.5], starts=30, bounds=[(-3, 3), (-2, 2)], seed=4,
+                           minimizer_kwargs={"jac": True, "method": "L-BFGS-B"})
+    assert r.fun == pytest.approx(-1.0316284534898774, abs=1e-9)
+    assert sum(m.count for m in r.minima) + r.failed + r.outside_domain == 30
+    assert [m.fun for m in r.minima] == sorted(m.fun for m in r.minima)
+    assert sum(1 for m in r.minima if m.fun < -1.03) == 2  # the two global minimizers, kept apart
+    again = descent.multistart(camel, [1.5, 1.5], starts=30, bounds=[(-3, 3), (-2, 2)], seed=4,
+                               minimizer_kwargs={"jac": True, "method": "L-BFGS-B"})
+    np.testing.assert_array_equal(again.x, r.x)
+    # A C++ problem brings its domain to sample from.
+    p = descent.problems.make("shubert")
+    r = descent.multistart(p, p.start(), starts=60, seed=1)
+    assert r.fun == pytest.approx(p.known_minimum, rel=1e-6)
+    with pytest.raises(ValueError, match="starts"):
+        descent.multistart(camel, [0, 0], starts=0)
