@@ -256,6 +256,16 @@ nlohmann::json side_json(const Side& s, double fstar) {
 }
 
 
+// Writes the report to --json-out, if given; false (and a message) when it cannot.
+bool write_json_out(const nlohmann::json& report, const std::string& path) {
+  if (path.empty()) return true;
+  std::ofstream out(path);
+  out << report.dump(2) << "\n";
+  if (out) return true;
+  fmt::print(stderr, "cannot write {}\n", path);
+  return false;
+}
+
 // --- the MGH suite, LBFGS++ alone ---------------------------------------------------
 
 int run_mgh_suite(const Options& o) {
@@ -316,14 +326,7 @@ int run_mgh_suite(const Options& o) {
   } else {
     fmt::print("{}\n", report.dump(2));
   }
-  if (!o.json_out.empty()) {
-    std::ofstream out(o.json_out);
-    out << report.dump(2) << "\n";
-    if (!out) {
-      fmt::print(stderr, "cannot write {}\n", o.json_out);
-      return 1;
-    }
-  }
+  if (!write_json_out(report, o.json_out)) return 1;
   return 0;
 }
 
@@ -448,14 +451,7 @@ int main(int argc, char** argv) {
                             "time d/x: median over median; < 1 means descent is cheaper)\n\n");
   }
   if (o.json) fmt::print("{}\n", report.dump(2));
-  if (!o.json_out.empty()) {
-    std::ofstream out(o.json_out);
-    out << report.dump(2) << "\n";
-    if (!out) {
-      fmt::print(stderr, "cannot write {}\n", o.json_out);
-      return 1;
-    }
-  }
+  if (!write_json_out(report, o.json_out)) return 1;
   // Convergence failures are warnings, not errors: the figures remain useful.
   if (failures && !o.json) fmt::print("{} side(s) did not reach the minimum; see the warnings above\n", failures);
   return 0;

@@ -334,6 +334,18 @@ class ProblemObjective {
 
 using PyBounds = std::optional<std::pair<Array<double>, Array<double>>>;
 
+// (lower, upper) pairs as Bounds for x0 of n elements, or none.
+std::optional<descent::Bounds> box_of(const PyBounds& domain, Index n) {
+  if (!domain) return std::nullopt;
+  const auto& [lo, hi] = *domain;
+  if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
+    throw py::value_error("bounds has " + std::to_string(lo.size()) + " pairs for x0 of length " + std::to_string(n));
+  descent::Bounds box;
+  box.lower = Eigen::Map<const Eigen::VectorXd>(lo.data(), n);
+  box.upper = Eigen::Map<const Eigen::VectorXd>(hi.data(), n);
+  return box;
+}
+
 // Runs the solver on objective f from x0 and returns the result fields.
 template <class T, class Objective>
 py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::string& method_name,
@@ -364,16 +376,7 @@ py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::s
                             "'");
     o.trust_scaling = *s;
   }
-  if (bounds) {
-    const auto& [lo, hi] = *bounds;
-    if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
-      throw py::value_error("bounds has " + std::to_string(lo.size()) + " pairs for x0 of length " +
-                            std::to_string(n));
-    descent::Bounds b;
-    b.lower = Eigen::Map<const Eigen::VectorXd>(lo.data(), n);
-    b.upper = Eigen::Map<const Eigen::VectorXd>(hi.data(), n);
-    o.bounds = std::move(b);
-  }
+  o.bounds = box_of(bounds, n);
 
   PyCallback<T> cb(std::move(callback), f.interrupted, poll_signals);
   Array<T> x = Array<T>(py::ssize_t(n));
@@ -482,17 +485,6 @@ class PyLocalSolve {
   Index n_;
   std::optional<py::error_already_set> error_;
 };
-
-std::optional<descent::Bounds> box_of(const PyBounds& domain, Index n) {
-  if (!domain) return std::nullopt;
-  const auto& [lo, hi] = *domain;
-  if (lo.size() != py::ssize_t(n) || hi.size() != py::ssize_t(n))
-    throw py::value_error("bounds has " + std::to_string(lo.size()) + " pairs for x0 of length " + std::to_string(n));
-  descent::Bounds box;
-  box.lower = Eigen::Map<const Eigen::VectorXd>(lo.data(), n);
-  box.upper = Eigen::Map<const Eigen::VectorXd>(hi.data(), n);
-  return box;
-}
 
 // Runs `search` (basin hopping or multistart) with the Python local solve
 // and returns the result's fields.

@@ -41,6 +41,15 @@ using Map = Eigen::Map<Eigen::VectorXd>;
 
 Array new_vector(Index n) { return Array(py::ssize_t(n)); }
 
+// (lower, upper) as two arrays, or None.
+py::object as_tuple(const std::optional<descent::Bounds>& b, Index n) {
+  if (!b) return py::none();
+  Array lower = new_vector(n), upper = new_vector(n);
+  Map(lower.mutable_data(), n) = b->lower;
+  Map(upper.mutable_data(), n) = b->upper;
+  return py::make_tuple(lower, upper);
+}
+
 }  // namespace
 
 void def_problems(py::module_& m) {
@@ -49,22 +58,10 @@ void def_problems(py::module_& m) {
       .def_property_readonly("n", &Problem::dimension, "number of variables")
       .def_property_readonly("known_minimum", &Problem::known_minimum,
                              "the published minimum value f*, or None when unknown")
-      .def_property_readonly("bounds", [](const Problem& p) -> py::object {
-        const auto b = p.bounds();
-        if (!b) return py::none();
-        Array lower = new_vector(p.dimension()), upper = new_vector(p.dimension());
-        Map(lower.mutable_data(), p.dimension()) = b->lower;
-        Map(upper.mutable_data(), p.dimension()) = b->upper;
-        return py::make_tuple(lower, upper);
-      }, "(lower, upper) of a bound-constrained problem (inf where a side is open), or None")
-      .def_property_readonly("domain", [](const Problem& p) -> py::object {
-        const auto b = p.domain();
-        if (!b) return py::none();
-        Array lower = new_vector(p.dimension()), upper = new_vector(p.dimension());
-        Map(lower.mutable_data(), p.dimension()) = b->lower;
-        Map(upper.mutable_data(), p.dimension()) = b->upper;
-        return py::make_tuple(lower, upper);
-      }, "(lower, upper) of a multimodal test function's search domain (not a constraint), or None")
+      .def_property_readonly("bounds", [](const Problem& p) { return as_tuple(p.bounds(), p.dimension()); },
+                             "(lower, upper) of a bound-constrained problem (inf where a side is open), or None")
+      .def_property_readonly("domain", [](const Problem& p) { return as_tuple(p.domain(), p.dimension()); },
+                             "(lower, upper) of a multimodal test function's search domain (not a constraint), or None")
       .def_property_readonly("has_hessian", &Problem::has_hessian, "whether hess() is available (n <= 4096)")
       .def("start", [](const Problem& p) {
         Array out = new_vector(p.dimension());

@@ -20,6 +20,7 @@
 
 #include "descent/core/error.hpp"
 #include "descent/nn/layers.hpp"
+#include "descent/nn/objective.hpp"
 
 // The tiles are always inlined into the two compilations below, so no
 // vector crosses a call: the ABI note GCC gives for 32-byte vectors in the
@@ -291,20 +292,7 @@ const char* AffineObjective<T>::kernel() {
 
 template <class T>
 T AffineObjective<T>::penalty(const T* x, T* grad) const {
-  if (options_.l2 == 0) return T(0);
-  const T l2 = static_cast<T>(options_.l2);
-  T total = 0;
-  for (const Segment& s : model_.layout().segments()) {
-    if (s.decay == 0) continue;
-    const T scale = l2 * static_cast<T>(s.decay);
-    T squares = 0;
-    for (Index j = s.offset; j < s.offset + s.length; ++j) {
-      squares += x[j] * x[j];
-      if (grad) grad[j] += scale * x[j];
-    }
-    total += T(0.5) * scale * squares;
-  }
-  return total;
+  return layout_l2_penalty(model_.layout(), options_.l2, x, grad, 0, size_);
 }
 
 template <class T>

@@ -146,14 +146,13 @@ T ModelObjective<T>::penalty(const T* x, T* grad) const {
 }
 
 template <class T>
-T ModelObjective<T>::penalty(const T* x, T* grad, Index first, Index last) const {
-  if (options_.l2 == 0) return T(0);
-  const T l2 = static_cast<T>(options_.l2);
+T layout_l2_penalty(const Layout& layout, double l2, const T* x, T* grad, Index first, Index last) {
+  if (l2 == 0) return T(0);
   T total = 0;
-  for (const Segment& s : model_.layout().segments()) {
+  for (const Segment& s : layout.segments()) {
     const Index lo = std::max(first, s.offset), hi = std::min(last, s.offset + s.length);
     if (s.decay == 0 || lo >= hi) continue;
-    const T scale = l2 * static_cast<T>(s.decay);
+    const T scale = static_cast<T>(l2) * static_cast<T>(s.decay);
     T squares = 0;
     for (Index j = lo; j < hi; ++j) {
       squares += x[j] * x[j];
@@ -162,6 +161,11 @@ T ModelObjective<T>::penalty(const T* x, T* grad, Index first, Index last) const
     total += T(0.5) * scale * squares;
   }
   return total;
+}
+
+template <class T>
+T ModelObjective<T>::penalty(const T* x, T* grad, Index first, Index last) const {
+  return layout_l2_penalty(model_.layout(), options_.l2, x, grad, first, last);
 }
 
 template <class T>
@@ -195,5 +199,7 @@ T ModelObjective<T>::value(ConstVectorRef<T> x) {
 
 template class ModelObjective<float>;
 template class ModelObjective<double>;
+template float layout_l2_penalty<float>(const Layout&, double, const float*, float*, Index, Index);
+template double layout_l2_penalty<double>(const Layout&, double, const double*, double*, Index, Index);
 
 }  // namespace descent::nn

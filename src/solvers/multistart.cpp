@@ -56,9 +56,41 @@ void add_minimum(std::vector<LocalMinimum>& minima, const Result<double>& r, Ind
   }
 }
 
-void sort_minima(std::vector<LocalMinimum>& minima) {
-  std::stable_sort(minima.begin(), minima.end(),
+// Files local solve k's result in g: a failure (none, or not finite), a
+// point outside a finite domain, or a minimum. True for a minimum.
+bool record(GlobalResult& g, const std::optional<Result<double>>& r, Index k, const std::optional<Bounds>& domain,
+            bool box, double tolerance) {
+  if (r) g.gradient_evaluations += r->gradient_evaluations;
+  if (!r || !std::isfinite(r->value) || !r->x.allFinite()) {
+    ++g.failed;
+    return false;
+  }
+  if (box && outside(r->x, domain)) {
+    ++g.outside;
+    return false;
+  }
+  add_minimum(g.minima, *r, k, tolerance);
+  return true;
+}
+
+// The minima lowest first, and g.best from the best solve (what describes
+// it prefixes its message) or, when no solve gave a minimum, a diverged
+// result at x0 saying why.
+void finish(GlobalResult& g, const Result<double>* best, const Vector<double>& x0, const std::string& describe,
+            const char* solves) {
+  std::stable_sort(g.minima.begin(), g.minima.end(),
                    [](const LocalMinimum& a, const LocalMinimum& b) { return a.value < b.value; });
+  if (best) {
+    g.best = *best;
+    g.best.message = fmt::format("{}: {}", describe, g.best.message);
+    return;
+  }
+  g.best.status = Status::diverged;
+  g.best.value = NAN;
+  g.best.x = x0;
+  g.best.message = fmt::format("none of the {} {} ended at a finite point inside the domain ({} failed, {} left the "
+                               "domain)",
+                               g.starts, solves, g.failed, g.outside);
 }
 
 }  // namespace
@@ -115,31 +147,12 @@ GlobalResult multistart(const LocalSolve& local, const Vector<double>& x0, const
   Index best = -1;
   for (Index k = 0; k < starts; ++k) {
     const auto& r = results[static_cast<std::size_t>(k)];
-    if (!r || !std::isfinite(r->value) || !r->x.allFinite()) {
-      ++g.failed;
-      if (r) g.gradient_evaluations += r->gradient_evaluations;
-      continue;
-    }
-    g.gradient_evaluations += r->gradient_evaluations;
-    if (box && outside(r->x, domain)) {
-      ++g.outside;
-      continue;
-    }
-    if (best < 0 || r->value < results[static_cast<std::size_t>(best)]->value) best = k;
-    add_minimum(g.minima, *r, k, o.merge_tolerance);
+    if (record(g, r, k, domain, box, o.merge_tolerance) &&
+        (best < 0 || r->value < results[static_cast<std::size_t>(best)]->value))
+      best = k;
   }
-  sort_minima(g.minima);
-  if (best >= 0) {
-    g.best = *results[static_cast<std::size_t>(best)];
-    g.best.message = fmt::format("best of {} starts (start {}): {}", starts, best, g.best.message);
-  } else {
-    g.best.status = Status::diverged;
-    g.best.message = fmt::format("none of the {} starts ended at a finite point inside the domain ({} failed, {} "
-                                 "left the domain)",
-                                 starts, g.failed, g.outside);
-    g.best.value = NAN;
-    g.best.x = x0;
-  }
+  finish(g, best >= 0 ? &*results[static_cast<std::size_t>(best)] : nullptr, x0,
+         fmt::format("best of {} starts (start {})", starts, best), "starts");
   g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return g;
 }
@@ -173,19 +186,9 @@ GlobalResult basin_hopping(const LocalSolve& local, const Vector<double>& x0, co
     try {
       r = local(x, 0);
     } catch (const std::exception&) {
-      ++g.failed;
-      return std::nullopt;
+      // r stays empty: record counts a failure
     }
-    g.gradient_evaluations += r->gradient_evaluations;
-    if (!std::isfinite(r->value) || !r->x.allFinite()) {
-      ++g.failed;
-      return std::nullopt;
-    }
-    if (box && outside(r->x, domain)) {
-      ++g.outside;
-      return std::nullopt;
-    }
-    add_minimum(g.minima, *r, k, o.merge_tolerance);
+    if (!record(g, r, k, domain, box, o.merge_tolerance)) return std::nullopt;
     return r;
   };
 
@@ -216,20 +219,9 @@ GlobalResult basin_hopping(const LocalSolve& local, const Vector<double>& x0, co
       accepted_in_interval = 0;
     }
   }
-  sort_minima(g.minima);
   g.final_step = step;
-  if (best) {
-    g.best = *best;
-    g.best.message = fmt::format("best of {} local solves ({} hops, {} accepted): {}", g.starts, o.hops, g.accepted,
-                                 g.best.message);
-  } else {
-    g.best.status = Status::diverged;
-    g.best.value = NAN;
-    g.best.x = x0;
-    g.best.message = fmt::format("none of the {} local solves ended at a finite point inside the domain ({} failed, "
-                                 "{} left the domain)",
-                                 g.starts, g.failed, g.outside);
-  }
+  finish(g, best ? &*best : nullptr, x0,
+         fmt::format("best of {} local solves ({} hops, {} accepted)", g.starts, o.hops, g.accepted), "local solves");
   g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return g;
 }

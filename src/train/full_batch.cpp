@@ -20,6 +20,14 @@ using detail::Table;
 
 namespace {
 
+// Rows per chunk of a full-batch ModelObjective: about 2 MiB of features, so
+// that the backward pass of a chunk finds it still in cache and an
+// evaluation reads the data set from memory once instead of twice (for a
+// linear model, the whole cost).
+Index evaluation_chunk_rows(const data::Dataset& d) {
+  return std::clamp<Index>((Index(1) << 18) / std::max<Index>(d.features, 1), 64, 4096);
+}
+
 // Forwards a second solve's hooks as the continuation of a first's: one
 // on_begin, iterations numbered on from the first's, counts and time
 // added. on_end is the caller's to send, with the merged result.
@@ -77,8 +85,8 @@ Result<T> fit_affine(nn::Model<T>& model, Vector<T>& x, const data::Dataset& tra
   if (stop.max_evaluations > 0) rest.stop.max_evaluations = stop.max_evaluations - first.gradient_evaluations;
   rest.stop.time_limit = stop.time_limit - first.seconds;
   const Table<T> table(training);
-  const Index chunk = std::clamp<Index>((Index(1) << 18) / std::max<Index>(training.features, 1), 64, 4096);
-  nn::ModelObjective<T> exact(model, table.x, table.y, training.rows, {.chunk_rows = chunk, .training = false, .l2 = l2});
+  nn::ModelObjective<T> exact(model, table.x, table.y, training.rows,
+                              {.chunk_rows = evaluation_chunk_rows(training), .training = false, .l2 = l2});
   auto any = AnyObjective<T>::reference(exact);
   if (continuation) continuation->continue_after(first);
   Result<T> r = minimize<T>(any, x, method, rest, hooks);
@@ -110,13 +118,12 @@ Result<T> fit_full_batch(nn::Model<T>& model, Vector<T>& x, const data::Dataset&
     return fit_affine(model, x, training, method, options, l2, callback);
   const Table<T> table(training);
   // Evaluation mode: a deterministic objective (no dropout; batch norm with
-  // its running statistics), as line searches need. Chunks of about 2 MiB of
-  // features: the backward pass of a chunk finds it still in cache, so an
-  // evaluation reads the data set from memory once instead of twice (for a
-  // linear model, the whole cost).
-  const Index chunk = std::clamp<Index>((Index(1) << 18) / std::max<Index>(training.features, 1), 64, 4096);
+  // its running statistics), as line searches need.
   nn::ModelObjective<T> objective(model, table.x, table.y, training.rows,
-                                  {.chunk_rows = chunk, .training = false, .l2 = l2, .sum = communicator != nullptr});
+                                  {.chunk_rows = evaluation_chunk_rows(training),
+                                   .training = false,
+                                   .l2 = l2,
+                                   .sum = communicator != nullptr});
   if (!communicator) {
     auto any = AnyObjective<T>::reference(objective);
     return minimize<T>(any, x, method, options, callback);

@@ -298,9 +298,13 @@ nlohmann::json to_json(const Problem& p, const Choice& c, const Result<double>& 
 }
 
 // f within 1e-6 relative or 1e-10 absolute of the known minimum (or below it).
+bool at_minimum(double value, double fstar) {
+  return std::isfinite(value) && value - fstar <= std::max(1e-6 * std::abs(fstar), 1e-10);
+}
+
 bool solved(const Problem& p, const Result<double>& r) {
   if (!std::isfinite(r.value)) return false;
-  if (auto fstar = p.known_minimum()) return r.value - *fstar <= std::max(1e-6 * std::abs(*fstar), 1e-10);
+  if (auto fstar = p.known_minimum()) return at_minimum(r.value, *fstar);
   return r.converged();
 }
 
@@ -337,9 +341,7 @@ void run_global(const Flags& flags, const Problem& problem, const std::vector<Ch
                               {.hops = flags.hops, .temperature = flags.temperature, .step = flags.step, .seed = flags.seed})
               : multistart(local, x0, where, mo);
   const auto fstar = constrained ? std::nullopt : problem.known_minimum();
-  auto at_known = [&](double value) {
-    return fstar && value - *fstar <= std::max(1e-6 * std::abs(*fstar), 1e-10);
-  };
+  auto at_known = [&](double value) { return fstar && at_minimum(value, *fstar); };
   Index reached = 0;
   for (const LocalMinimum& lm : g.minima)
     if (at_known(lm.value)) reached += lm.count;

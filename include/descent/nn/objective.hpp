@@ -48,6 +48,12 @@ struct ModelObjectiveOptions {
   bool sum = false;
 };
 
+// (l2 / 2) sum over the layout's segments of decay * ||x_s||^2, restricted
+// to the elements [first, last); adds its gradient to grad when not null.
+// The penalty ModelObjective and AffineObjective add to their values.
+template <class T>
+T layout_l2_penalty(const Layout& layout, double l2, const T* x, T* grad, Index first, Index last);
+
 template <class T>
 class ModelObjective {
  public:

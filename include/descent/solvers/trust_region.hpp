@@ -131,17 +131,15 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
 
   T delta = T(o.initial_radius), max_delta = T(o.max_radius);
   bool radius_scaled = !scaled;  // with scaling, delta_0 waits for D at x0
-  // D_i = max(D_i, sqrt|H_ii|) at each new point; 1 while H_ii has been 0.
-  auto rescale = [&](const Vector<T>& hessian_diagonal) {
-    for (Index i = 0; i < n; ++i) scale[i] = std::max(scale[i], std::sqrt(std::abs(hessian_diagonal[i])));
-  };
-  auto unit_where_zero = [&] {
+  // At each new point: D_i = max(D_i, sqrt|H_ii|) where the diagonal is
+  // available and finite, 1 while H_ii has been 0; and, once D is known,
+  // delta_0 relative to the start's size in the scaled variables (Dennis &
+  // Schnabel's default step bound: max(|D x0|, |D|)).
+  auto update_scale = [&](const auto& hessian_diagonal, bool available) {
+    if (available && hessian_diagonal.allFinite())
+      for (Index i = 0; i < n; ++i) scale[i] = std::max(scale[i], std::sqrt(std::abs(hessian_diagonal[i])));
     for (Index i = 0; i < n; ++i) if (!(scale[i] > T(0)) || !std::isfinite(scale[i])) scale[i] = T(1);
-  };
-  // In the scaled variables delta_0 is relative to the start's size, as the
-  // region's size in the variables' own units is only known once D is
-  // (Dennis & Schnabel's default step bound: max(|D x0|, |D|)).
-  auto scale_radius = [&] {
+    if (radius_scaled) return;
     const T size = std::max(x.cwiseProduct(scale).norm(), scale.norm());
     if (std::isfinite(size)) {
       delta *= size;
@@ -166,12 +164,10 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
     T predicted, step_norm;
     if (!dogleg) {
       if (scaled && !model_current) {
-        // Reset to zero on a diagonal that is not finite, so 1 stands in.
-        if (eval.hessian_diagonal(x, diagonal) && diagonal.allFinite()) rescale(diagonal);
-        unit_where_zero();
+        const bool available = eval.hessian_diagonal(x, diagonal);
+        update_scale(diagonal, available);
       }
       model_current = true;
-      if (!radius_scaled) scale_radius();
       const Vector<T>& gs = scaled ? (scaled_g = g.cwiseQuotient(scale)) : g;
       const T gs_norm = scaled ? gs.norm() : gnorm;
       const T tolerance = std::min(T(0.5), std::sqrt(gs_norm)) * gs_norm;
@@ -207,11 +203,7 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
         // B = H + tau I positive definite, its Newton step and, in the
         // scaled variables, its Cauchy step.
         eval.hessian(x, g, h);
-        if (scaled) {
-          if (h.diagonal().allFinite()) rescale(h.diagonal());
-          unit_where_zero();
-          if (!radius_scaled) scale_radius();
-        }
+        if (scaled) update_scale(h.diagonal(), true);
         detail::modified_cholesky<T>(h, NewtonOptions{}.shift_scale, shifted, llt, [] { return true; });
         newton_step = -g;
         llt.solveInPlace(newton_step);
