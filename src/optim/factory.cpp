@@ -205,10 +205,22 @@ std::unique_ptr<Stepper<T>> make_stepper(std::string_view method, const Layout& 
     la.k = r.count("lookahead_k", la.k);
     la.alpha = r.get("lookahead_alpha", la.alpha);
   }
+  const bool perturb = hyperparameters.count("perturb_radius") || hyperparameters.count("perturb_threshold") ||
+                       hyperparameters.count("perturb_interval") || hyperparameters.count("perturb_seed") ||
+                       hyperparameters.count("perturb_decrease");
+  PerturbOptions pt;
+  if (perturb) {
+    pt.radius = r.get("perturb_radius", pt.radius);
+    pt.gradient_threshold = r.get("perturb_threshold", pt.gradient_threshold);
+    pt.interval = r.count("perturb_interval", pt.interval);
+    pt.seed = std::uint64_t(r.count("perturb_seed", Index(pt.seed)));
+    pt.decrease = r.get("perturb_decrease", pt.decrease);
+  }
   auto stepper = make_base<T>(method, layout, x0, r, regularization);
   r.finish();
   if (resolved != nullptr) *resolved = r.resolved();
-  if (lookahead) return std::make_unique<Lookahead<T>>(std::move(stepper), x0, la);
+  if (lookahead) stepper = std::make_unique<Lookahead<T>>(std::move(stepper), x0, la);
+  if (perturb) stepper = std::make_unique<Perturbed<T>>(std::move(stepper), pt);
   return stepper;
 }
 

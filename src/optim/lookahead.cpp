@@ -1,5 +1,7 @@
+// The wrappers around any stepper: Lookahead and Perturbed.
 #include "descent/core/parallel.hpp"
 #include "descent/core/memory.hpp"
+#include "descent/core/random.hpp"
 #include "descent/optim/detail/check.hpp"
 #include "descent/optim/steppers.hpp"
 
@@ -87,5 +89,67 @@ void Lookahead<T>::visit_method_state(StateVisitor<T>& v) {
 
 template class Lookahead<float>;
 template class Lookahead<double>;
+
+void PerturbOptions::validate() const {
+  DESCENT_REQUIRE(std::isfinite(radius) && radius > 0,
+                  fmt::format("PerturbOptions::radius must be finite and > 0; got {}", radius));
+  DESCENT_REQUIRE(gradient_threshold >= 0 && !std::isnan(gradient_threshold),
+                  fmt::format("PerturbOptions::gradient_threshold must be >= 0; got {}", gradient_threshold));
+  DESCENT_REQUIRE(interval >= 1, fmt::format("PerturbOptions::interval must be >= 1; got {}", interval));
+  DESCENT_REQUIRE(decrease >= 0 && std::isfinite(decrease),
+                  fmt::format("PerturbOptions::decrease must be finite and >= 0; got {}", decrease));
+}
+
+template <class T>
+Perturbed<T>::Perturbed(std::unique_ptr<Stepper<T>> inner, const PerturbOptions& options)
+    : Stepper<T>(inner ? inner->layout() : Layout{}, Regularization{}), inner_(std::move(inner)), options_(options) {
+  require(inner_ != nullptr, "perturb needs a stepper to wrap");
+  options_.validate();
+}
+
+template <class T>
+std::string Perturbed<T>::name() const {
+  return inner_->name() + "+perturb";
+}
+
+template <class T>
+void Perturbed<T>::update(T* x, const T* g, T lr, T) {
+  const Index n = this->layout_.size();
+  Eigen::Map<Vector<T>> xv(x, n);
+  Eigen::Map<const Vector<T>> gv(g, n);
+  const bool due = count_ == 0 || this->steps_ - last_ >= options_.interval;
+  if (!requested_ && !(due && double(gv.norm()) <= options_.gradient_threshold)) {
+    inner_->step(xv, gv, lr);
+    return;
+  }
+  // Uniform in the ball: a normal direction, radius r u^(1/n).
+  Rng rng(options_.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(count_));
+  Vector<double> xi(n);
+  for (Index j = 0; j < n; ++j) xi[j] = rng.normal();
+  const double norm = xi.norm();
+  const double length = options_.radius * std::pow(rng.uniform(), 1.0 / double(n));
+  if (norm > 0) xv += (xi * (length / norm)).template cast<T>();
+  requested_ = false;
+  last_ = this->steps_;
+  ++count_;
+}
+
+template <class T>
+void Perturbed<T>::project(T* x) {
+  if (last_ != this->steps_) return;  // the inner stepper's own step, already projected
+  const Index n = this->layout_.size();
+  this->projection().apply(VectorRef<T>(Eigen::Map<Vector<T>>(x, n)));
+}
+
+template <class T>
+void Perturbed<T>::visit_method_state(StateVisitor<T>& v) {
+  v.counter("perturbations", count_);
+  v.counter("last_perturbation", last_);
+  Prefixed<T> inner(v);
+  inner_->visit_state(inner);
+}
+
+template class Perturbed<float>;
+template class Perturbed<double>;
 
 }  // namespace descent::optim

@@ -1,10 +1,12 @@
 #include "descent/optim/run.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "descent/core/error.hpp"
+#include "descent/optim/steppers.hpp"
 #include "descent/solvers/detail/monitor.hpp"
 
 namespace descent::optim {
@@ -39,6 +41,26 @@ Result<T> minimize_with_stepper(AnyObjective<T>& f, VectorRef<T> x_io, Stepper<T
     x_io = x;
     return monitor.finish(s, x, fx, gnorm, k, counts());
   };
+  // Perturbed gradient descent's stopping rule (optim/steppers.hpp): a point
+  // that passes the gradient test is perturbed first; the run stops there
+  // once f fell by less than `decrease` since the last perturbation.
+  auto* perturbed = dynamic_cast<Perturbed<T>*>(&stepper);
+  std::int64_t perturbations_seen = 0, checked_perturbation = 0;
+  T f_at_perturbation = T(0);  // f where the last perturbation started
+  Vector<T> x_at_perturbation, x_previous_perturbation;
+  if (perturbed != nullptr) {
+    monitor.set_stationary_check(
+        [&] {
+          if (perturbed->perturbations() > 0) {
+            const double fell = double(f_at_perturbation - fx);
+            if (fell < perturbed->options().decrease * std::max(1.0, std::abs(double(f_at_perturbation))))
+              return false;
+          }
+          perturbed->request_perturbation();
+          return true;
+        },
+        "perturbed {} time(s) at a point that passed the gradient test");
+  }
   if (auto s = monitor.start(x, fx, gnorm, counts())) return finish(*s, 0);
 
   for (Index k = 1;; ++k) {
@@ -47,8 +69,33 @@ Result<T> minimize_with_stepper(AnyObjective<T>& f, VectorRef<T> x_io, Stepper<T
       monitor.set_reason(fmt::format("the schedule gave learning rate {} at step {}", lr, k - 1));
       return finish(Status::diverged, k - 1);
     }
-    stepper.step(x, g, T(lr));
+    // Jin et al.'s stop: `interval` steps after a perturbation (before the
+    // stepper may perturb again), f has not fallen by `decrease`: the
+    // perturbation found no way down.
+    if (perturbed != nullptr && perturbed->perturbations() > checked_perturbation &&
+        stepper.steps() - perturbed->last_perturbation() >= perturbed->options().interval) {
+      checked_perturbation = perturbed->perturbations();
+      const double fell = double(f_at_perturbation - fx);
+      if (fell < perturbed->options().decrease * std::max(1.0, std::abs(double(f_at_perturbation)))) {
+        monitor.set_reason(fmt::format("f fell by {:.3g} in the {} steps after perturbation {}: a minimum", fell,
+                                       perturbed->options().interval, perturbed->perturbations()));
+        if (fell < 0) {  // back to the point the perturbation left, as in the paper
+          x = x_previous_perturbation;
+          fx = f.value_and_gradient(x, g);
+          ++evaluations;
+          gnorm = g.norm();
+        }
+        return finish(Status::converged_value, k - 1);
+      }
+    }
     const T f_prev = fx;
+    if (perturbed != nullptr) x_at_perturbation = x;  // one copy per step, only when perturbing
+    stepper.step(x, g, T(lr));
+    if (perturbed != nullptr && perturbed->perturbations() != perturbations_seen) {
+      perturbations_seen = perturbed->perturbations();
+      f_at_perturbation = f_prev;
+      x_previous_perturbation = x_at_perturbation;
+    }
     fx = f.value_and_gradient(x, g);
     ++evaluations;
     gnorm = g.norm();

@@ -86,4 +86,8 @@ std::unique_ptr<Problem> make_six_hump_camel(Index n);
 std::unique_ptr<Problem> make_shubert(Index n);
 std::unique_ptr<Problem> make_michalewicz(Index n);
 
+// saddle.cpp: strict saddles at the origin, the start.
+std::unique_ptr<Problem> make_saddle(Index n);
+std::unique_ptr<Problem> make_strict_saddle(Index n);
+
 }  // namespace descent::problems::detail

@@ -65,6 +65,11 @@ const std::vector<Entry>& entries() {
       {{"quadratic", "0.5 * sum i * x_i^2, start x_i = 1", 10, true, false}, plain<make_quadratic>()},
       {{"ill_conditioned_quadratic", "0.5 * sum a_i x_i^2, a_i log-spaced in [1, condition]", 100, true, false},
        [](Index n, const ProblemOptions& o) { return make_ill_conditioned_quadratic(n, o.condition); }},
+      // Strict saddles at the start, for the escape tests.
+      {{"saddle", "x^2 - y^2 + y^4/4, start at its saddle (0, 0); f* = -1 at (0, +-sqrt 2)", 2, false, false},
+       plain<make_saddle>()},
+      {{"strict_saddle", "0.5 sum_{i<n} x_i^2 + x_n^4/4 - x_n^2/2, start at its saddle 0; f* = -1/4", 10, true, false},
+       plain<make_strict_saddle>()},
       // Multimodal functions of global optimization, with their domains.
       {{"ackley", "Ackley in [-32.768, 32.768]^n; f* = 0 at 0", 2, true, false, false, true}, plain<make_ackley>()},
       {{"rastrigin", "Rastrigin in [-5.12, 5.12]^n; f* = 0 at 0", 2, true, false, false, true},

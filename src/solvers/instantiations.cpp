@@ -153,7 +153,11 @@ Result<T> minimize(AnyObjective<T>& f, VectorRef<T> x, Method method, const Mini
     case Method::cg_hz: return cg(CgUpdate::hager_zhang);
     case Method::bfgs: return bfgs(f, x, BfgsOptions{.stop = o.stop}, cb);
     case Method::lbfgs: return lbfgs(f, x, LbfgsOptions{.memory = o.memory, .stop = o.stop}, cb);
-    case Method::newton: return newton(f, x, NewtonOptions{.stop = o.stop}, cb);
+    case Method::newton: {
+      NewtonOptions newton_options{.stop = o.stop};
+      newton_options.saddle.enabled = o.escape_saddles;
+      return newton(f, x, newton_options, cb);
+    }
     case Method::newton_cg: return newton_cg(f, x, NewtonCgOptions{.stop = o.stop}, cb);
     case Method::trust_region:
     case Method::dogleg: {
@@ -161,6 +165,7 @@ Result<T> minimize(AnyObjective<T>& f, VectorRef<T> x, Method method, const Mini
       t.subproblem = method == Method::dogleg ? TrustRegionSubproblem::dogleg : TrustRegionSubproblem::steihaug_cg;
       t.initial_radius = o.initial_radius;
       t.scaling = o.trust_scaling;
+      t.saddle.enabled = o.escape_saddles;
       t.max_radius = std::max(t.max_radius, o.initial_radius);
       t.stop = o.stop;
       return trust_region(f, x, t, cb);

@@ -59,7 +59,7 @@ TEST(Catalogue, HasTheThirtyFiveMghProblemsTheQuadraticsTheMultimodalAndTheBound
   EXPECT_EQ(mgh_problem_names().size(), 35u);
   EXPECT_EQ(bounded_problem_names().size(), 12u);
   EXPECT_EQ(multimodal_problem_names().size(), 11u);
-  EXPECT_EQ(problem_catalog().size(), 37u + 11u + 12u);
+  EXPECT_EQ(problem_catalog().size(), 37u + 2u + 11u + 12u);  // MGH and quadratics, saddles, multimodal, bounded
   for (const auto& info : problem_catalog()) {
     auto p = make_problem(info.name);
     EXPECT_EQ(p->name(), info.name);

@@ -131,7 +131,8 @@ TYPED_TEST(TypedSolvers, NewtonConvergesQuadraticallyOnRosenbrock) {
   EXPECT_TRUE(r.converged()) << r.full_report();
   expect_at_ones(r, "newton");
   EXPECT_LE(r.iterations, 30);
-  EXPECT_EQ(r.hessian_evaluations, r.iterations);
+  // One Hessian per iteration, and one for the saddle test at the end.
+  EXPECT_EQ(r.hessian_evaluations, r.iterations + 1);
 }
 
 TYPED_TEST(TypedSolvers, TrustRegionSubproblemsBothSolveRosenbrock) {

@@ -63,6 +63,7 @@ struct Flags {
   Index memory = 10;
   double radius = 1.0;
   std::string trust_scaling = "when-stalled";
+  bool no_saddle_escape = false;
   std::string bounds;       // --bounds LO,HI
   std::string bounds_file;  // --bounds-file FILE
   std::string project;      // --project SPEC
@@ -201,6 +202,7 @@ MinimizeOptions options_from(const Flags& f, const MinimizeOptions& defaults) {
   o.memory = f.memory;
   o.initial_radius = f.radius;
   o.trust_scaling = *parse_trust_region_scaling(f.trust_scaling);  // checked by the flag
+  o.escape_saddles = !f.no_saddle_escape;
   o.stop.validate();
   return o;
 }
@@ -586,6 +588,9 @@ void add_minimize(CLI::App& app) {
                   "when-stalled (a ball until its radius falls below rounding, then scaled)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "diagonal", "when-stalled"}));
+  cmd->add_flag("--no-saddle-escape", flags->no_saddle_escape,
+                "Newton and trust region: stop at any point with a small gradient, even a saddle (by default they "
+                "test the Hessian for negative curvature there and step along it)");
   cmd->add_option("--bounds", flags->bounds, "Bounds LO,HI on every variable (inf allowed): lbfgsb, projected-gd, spg and the steppers");
   cmd->add_option("--bounds-file", flags->bounds_file,
                   "Bounds per variable: one 'LO HI' pair per line (inf allowed, # comments)");

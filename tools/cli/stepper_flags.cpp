@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -34,6 +35,10 @@ void StepperFlags::add_to(CLI::App* cmd) {
   cmd->add_flag("--nesterov", nesterov, "Nesterov momentum (sgd, momentum)");
   cmd->add_option("--hp", hyperparameters, "Any other stepper hyper-parameter, KEY=VALUE (repeatable)");
   cmd->add_option("--lookahead", lookahead, "Wrap the stepper in Lookahead: K,ALPHA (e.g. 5,0.5)");
+  cmd->add_option("--perturb", perturb,
+                  "Perturbed gradient descent around the stepper: RADIUS[,THRESHOLD[,INTERVAL]], noise uniform in a "
+                  "ball of RADIUS when |g| <= THRESHOLD (default 1e-3) and no perturbation came in the last INTERVAL "
+                  "steps (default 100); --hp perturb_seed=S seeds it");
   cmd->add_option("--clip-norm", clip_norm, "Steppers: clip the gradient to this global norm (0 = off)")
       ->check(number_in(0, infinity));
   cmd->add_option("--l1", l1, "Steppers: L1 penalty by soft-thresholding (0 = off)")
@@ -63,6 +68,25 @@ optim::Hyperparameters StepperFlags::hyperparameters_map() const {
       throw usage_error(fmt::format("--lookahead takes K,ALPHA (for example 5,0.5); got '{}'", lookahead));
     hp["lookahead_k"] = k;
     hp["lookahead_alpha"] = alpha;
+  }
+  if (!perturb.empty()) {
+    double values[3] = {0, optim::PerturbOptions{}.gradient_threshold, double(optim::PerturbOptions{}.interval)};
+    std::size_t begin = 0;
+    int count = 0;
+    for (; count < 3 && begin <= perturb.size(); ++count) {
+      const auto comma = std::min(perturb.find(',', begin), perturb.size());
+      if (!parse_double(perturb.substr(begin, comma - begin), values[count])) {
+        count = -1;
+        break;
+      }
+      begin = comma + 1;
+    }
+    if (count < 1 || begin <= perturb.size())
+      throw usage_error(
+          fmt::format("--perturb takes RADIUS[,THRESHOLD[,INTERVAL]] (for example 0.01,1e-3,20); got '{}'", perturb));
+    hp["perturb_radius"] = values[0];
+    hp["perturb_threshold"] = values[1];
+    hp["perturb_interval"] = values[2];
   }
   return hp;
 }

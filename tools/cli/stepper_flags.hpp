@@ -1,5 +1,6 @@
 // The stepper flags that `descent minimize` and `descent train` share:
-// hyper-parameters named as in torch.optim, Lookahead, clipping and L1.
+// hyper-parameters named as in torch.optim, Lookahead, perturbation,
+// clipping and L1.
 #pragma once
 
 #include <optional>
@@ -17,6 +18,7 @@ struct StepperFlags {
   bool nesterov = false;
   std::vector<std::string> hyperparameters;  // --hp KEY=VALUE
   std::string lookahead;                     // K,ALPHA
+  std::string perturb;                       // RADIUS[,THRESHOLD[,INTERVAL]]
   double clip_norm = 0, l1 = 0;
 
   // Registers --momentum ... --l1 on cmd (not --lr nor --schedule, whose

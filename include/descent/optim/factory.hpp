@@ -12,7 +12,9 @@
 // (Regularization::l2) for SGD, AdaGrad, RMSProp, AdaDelta and Adam and its
 // variants; decoupled for AdamW, Lion, Adafactor and Muon; the method's own
 // rule for schedule-free AdamW (and coupled for schedule-free SGD) and
-// Prodigy. `lookahead_k` and `lookahead_alpha` wrap any method in Lookahead.
+// Prodigy. `lookahead_k` and `lookahead_alpha` wrap any method in Lookahead;
+// `perturb_radius`, `perturb_threshold`, `perturb_interval`, `perturb_seed`
+// and `perturb_decrease` (PerturbOptions) wrap it, outermost, in Perturbed.
 // An unknown name or hyper-parameter, or a value out of range, throws
 // descent::invalid_argument listing what is accepted.
 #pragma once

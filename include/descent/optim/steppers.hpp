@@ -380,4 +380,54 @@ class Lookahead final : public Stepper<T> {
   Vector<T> slow_;
 };
 
+// Perturbed gradient descent's noise (Jin, Ge, Netrapalli, Kakade and
+// Jordan, "How to escape saddle points efficiently", ICML 2017) around any
+// stepper: where ||g|| <= gradient_threshold and no perturbation came in the
+// last `interval` steps, the step is x <- x + xi with xi uniform in the ball
+// of radius `radius`, instead of the inner stepper's update, so the next
+// gradient is taken at the perturbed point. The k-th perturbation's draw
+// depends on the seed and k alone, so the state is two counters.
+// minimize_with_stepper turns its gradient test into the paper's stopping
+// rule: at a point that passes it, perturb; stop only once f fell by less
+// than `decrease` * max(1, |f|) since the last perturbation (back at the
+// same minimum, with high probability).
+struct PerturbOptions {
+  double radius = 1e-2;              // Range: > 0.
+  double gradient_threshold = 1e-3;  // Range: >= 0.
+  Index interval = 100;              // Range: >= 1. Escape takes about log(n) / (lr |lambda_min|) steps.
+  std::uint64_t seed = 0;
+  double decrease = 1e-6;            // Range: >= 0.
+  void validate() const;
+};
+
+template <class T>
+class Perturbed final : public Stepper<T> {
+ public:
+  explicit Perturbed(std::unique_ptr<Stepper<T>> inner, const PerturbOptions& options = {});
+  std::string name() const override;
+  void evaluation_point(ConstVectorRef<T> x, VectorRef<T> out) const override { inner_->evaluation_point(x, out); }
+  double state_bytes_per_parameter() const override { return inner_->state_bytes_per_parameter(); }
+  // The inner step's, plus one read of g for its norm.
+  double bytes_moved_per_step() const override { return inner_->bytes_moved_per_step() + sizeof(T); }
+  Stepper<T>& inner() { return *inner_; }
+  const PerturbOptions& options() const { return options_; }
+
+  // Perturb at the next step, whatever ||g|| and the interval.
+  void request_perturbation() { requested_ = true; }
+  std::int64_t perturbations() const { return count_; }
+  // The step number of the last perturbation, 0 before the first.
+  std::int64_t last_perturbation() const { return last_; }
+
+ private:
+  void update(T* x, const T* g, T lr, T clip_scale) override;
+  void visit_method_state(StateVisitor<T>& v) override;
+  // The inner stepper projects its own steps; a perturbation is projected here.
+  void project(T* x) override;
+  void projection_changed() override { inner_->set_projection(this->projection()); }
+  std::unique_ptr<Stepper<T>> inner_;
+  PerturbOptions options_;
+  std::int64_t count_ = 0, last_ = 0;
+  bool requested_ = false;
+};
+
 }  // namespace descent::optim

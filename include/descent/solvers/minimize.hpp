@@ -48,6 +48,9 @@ struct MinimizeOptions {
   Index memory = 10;              // lbfgs: pairs kept
   double initial_radius = 1.0;    // trust-region, dogleg: delta_0
   TrustRegionScaling trust_scaling = TrustRegionScaling::when_stalled;  // trust-region, dogleg
+  // newton, trust-region, dogleg: at a stationary point, step along the
+  // Hessian's negative curvature instead of stopping (SaddleEscape).
+  bool escape_saddles = true;
   // Simple bounds lower <= x <= upper, for lbfgsb, projected-gd and spg;
   // the other methods refuse them, naming those three.
   std::optional<Bounds> bounds;

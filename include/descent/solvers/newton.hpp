@@ -22,10 +22,30 @@
 
 namespace descent {
 
+// Second-order stationarity: where the gradient test passes, Newton and the
+// trust-region methods estimate the Hessian's smallest eigenvalue (Lanczos
+// on Hessian-vector products, solvers/detail/negative_curvature.hpp) and,
+// where it is negative, step along its eigenvector instead of stopping, so
+// that a start at a saddle (|g| = 0) goes on to a minimum. Costs at most
+// lanczos_steps Hessian-vector products at the final point.
+struct SaddleEscape {
+  bool enabled = true;
+  // Negative means below -tolerance * max(1, |largest Ritz value|). Range: > 0.
+  double tolerance = 1e-6;
+  // Range: >= 1.
+  Index lanczos_steps = 20;
+  void validate() const {
+    DESCENT_REQUIRE(tolerance > 0 && std::isfinite(tolerance),
+                    fmt::format("SaddleEscape::tolerance must be finite and > 0; got {}", tolerance));
+    DESCENT_REQUIRE(lanczos_steps >= 1, fmt::format("SaddleEscape::lanczos_steps must be >= 1; got {}", lanczos_steps));
+  }
+};
+
 struct NewtonOptions {
   StrongWolfeOptions line_search;
   // beta of Algorithm 3.3, relative to the largest |H_ij|. Range: > 0.
   double shift_scale = 1e-3;
+  SaddleEscape saddle;
   StopOptions stop;
 };
 
@@ -56,7 +76,9 @@ std::optional<T> modified_cholesky(const Matrix<T>& h, double shift_scale, Matri
 template <class T>
 class NewtonDirection {
  public:
-  NewtonDirection(Index n, double shift_scale) : h_(n, n), shifted_(n, n), llt_(n), shift_scale_(shift_scale) {}
+  NewtonDirection(Index n, double shift_scale, const SaddleEscape& saddle = {})
+      : h_(n, n), shifted_(n, n), llt_(n), shift_scale_(shift_scale), saddle_(saddle) {}
+  const SaddleEscape& saddle_escape() const { return saddle_; }
 
   template <class E>
   bool compute(E& eval, const Vector<T>& x, const Vector<T>& g, Vector<T>& d) {
@@ -81,6 +103,7 @@ class NewtonDirection {
   Matrix<T> h_, shifted_;
   Eigen::LLT<Matrix<T>> llt_;
   double shift_scale_;
+  SaddleEscape saddle_;
 };
 
 }  // namespace detail
@@ -88,9 +111,10 @@ class NewtonDirection {
 template <class F, class X, class T = typename std::decay_t<X>::Scalar>
 Result<T> newton(F& f, X&& x, const NewtonOptions& o = {}, Callback<T>* callback = nullptr) {
   DESCENT_REQUIRE(o.shift_scale > 0, fmt::format("NewtonOptions::shift_scale must be > 0; got {}", o.shift_scale));
+  o.saddle.validate();
   detail::require_dense_fits<T>(Index(x.size()), "newton");
   const auto rule = detail::StepRule::strong_wolfe_search(o.line_search);
-  detail::NewtonDirection<T> direction(Index(x.size()), o.shift_scale);
+  detail::NewtonDirection<T> direction(Index(x.size()), o.shift_scale, o.saddle);
   return detail::line_search_method<T>(f, VectorRef<T>(x), direction, rule, o.stop, callback, "newton");
 }
 

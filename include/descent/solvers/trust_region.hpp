@@ -34,6 +34,7 @@
 #include "descent/solvers/trust_region_scaling.hpp"
 #include "descent/solvers/detail/evaluator.hpp"
 #include "descent/solvers/detail/monitor.hpp"
+#include "descent/solvers/detail/negative_curvature.hpp"
 
 namespace descent {
 
@@ -58,6 +59,9 @@ struct TrustRegionOptions {
   // Inner CG iterations per step (Steihaug). Range: >= 0 (0 means n).
   Index max_inner_iterations = 0;
   TrustRegionScaling scaling = TrustRegionScaling::when_stalled;
+  // At a stationary point with negative curvature: a step of length delta
+  // along its eigenvector, through the same ratio test (newton.hpp).
+  SaddleEscape saddle;
   StopOptions stop;
 };
 
@@ -86,6 +90,7 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
           fmt::format("TrustRegionOptions::acceptance must be in [0, 0.25); got {}", o.acceptance));
   DESCENT_REQUIRE(o.max_inner_iterations >= 0,
           fmt::format("TrustRegionOptions::max_inner_iterations must be >= 0; got {}", o.max_inner_iterations));
+  o.saddle.validate();
   const bool dogleg = o.subproblem == TrustRegionSubproblem::dogleg;
   if (dogleg) detail::require_dense_fits<T>(n, "dogleg");
 
@@ -127,6 +132,14 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
     x_io = x;
     return monitor.finish(s, x, fx, gnorm, k, counts());
   };
+  std::optional<detail::NegativeCurvature<T>> escape;
+  if (o.saddle.enabled)
+    monitor.set_stationary_check(
+        [&] {
+          escape = detail::negative_curvature<T>(eval, x, g, o.saddle.tolerance, o.saddle.lanczos_steps);
+          return escape.has_value();
+        },
+        "left {} saddle point(s) along negative curvature");
   if (auto s = monitor.start(x, fx, gnorm, counts())) return finish(*s, 0);
 
   T delta = T(o.initial_radius), max_delta = T(o.max_radius);
@@ -162,7 +175,14 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
     // Solve the subproblem for p, its scaled length |D p| and the predicted
     // reduction m(0) - m(p).
     T predicted, step_norm;
-    if (!dogleg) {
+    if (escape) {
+      // A saddle: to the region's boundary along the negative curvature,
+      // where the model falls by -(g.p + theta |p|^2 / 2).
+      const T length = scaled ? escape->v.cwiseProduct(scale).norm() : T(1);
+      p = (delta / length) * escape->v;
+      step_norm = delta;
+      predicted = -(g.dot(p) + T(0.5) * escape->curvature * p.squaredNorm());
+    } else if (!dogleg) {
       if (scaled && !model_current) {
         const bool available = eval.hessian_diagonal(x, diagonal);
         update_scale(diagonal, available);
@@ -258,6 +278,7 @@ Result<T> trust_region(F& f, X&& x_in, const TrustRegionOptions& o = {}, Callbac
       g.swap(g_trial);
       gnorm = g.norm();
       model_current = false;
+      escape.reset();
       if (auto s = monitor.iterate(k, x, f_prev, fx, gnorm, delta, step_norm, counts())) return finish(*s, k);
     } else {
       // Rejected: the region shrank. Give up once it is below rounding.

@@ -15,6 +15,10 @@
 //       learns from the accepted step;
 //   void reset()
 //       forgets curvature information (after a failed search).
+// and may provide
+//   const SaddleEscape& saddle_escape() const
+//       where the gradient test passes, look for negative curvature and, if
+//       H has some, step along it (curvature_step) instead of stopping.
 //
 // Glossary: f, g at x; d the direction; gd = g . d (negative for descent);
 // x_trial, g_trial the point the line search is evaluating.
@@ -35,6 +39,7 @@
 #include "descent/linesearch/strong_wolfe.hpp"
 #include "descent/solvers/detail/evaluator.hpp"
 #include "descent/solvers/detail/monitor.hpp"
+#include "descent/solvers/detail/negative_curvature.hpp"
 
 namespace descent::detail {
 
@@ -87,6 +92,17 @@ Result<T> line_search_method(F& f, VectorRef<T> x_io, Direction& direction, cons
     x_io = x;
     return monitor.finish(s, x, fx, gnorm, k, counts());
   };
+  std::optional<NegativeCurvature<T>> escape;
+  if constexpr (requires { direction.saddle_escape(); }) {
+    const auto& saddle = direction.saddle_escape();
+    if (saddle.enabled)
+      monitor.set_stationary_check(
+          [&] {
+            escape = negative_curvature<T>(eval, x, g, saddle.tolerance, saddle.lanczos_steps);
+            return escape.has_value();
+          },
+          "left {} saddle point(s) along negative curvature");
+  }
   if (auto s = monitor.start(x, fx, gnorm, counts())) return finish(*s, 0);
 
   std::deque<T> recent_values{fx};  // for the non-monotone Armijo reference
@@ -96,6 +112,27 @@ Result<T> line_search_method(F& f, VectorRef<T> x_io, Direction& direction, cons
   int consecutive_failures = 0;
 
   for (Index k = 1;; ++k) {
+    if (escape) {
+      // A saddle: step along its negative curvature.
+      const auto f_new = curvature_step(eval, x, fx, g, *escape, x_trial, g_trial);
+      const T curvature = escape->curvature;
+      escape.reset();
+      if (!f_new) {
+        monitor.set_reason(fmt::format(
+            "no step along the negative curvature {:.3g} of a saddle point decreased f at iteration {} (|g| = {:.3g})",
+            double(curvature), k, double(gnorm)));
+        return finish(Status::line_search_failed, k - 1);
+      }
+      direction.reset();
+      const T f_prev = fx;
+      const T step_norm = (x_trial - x).norm();
+      fx = *f_new;
+      x.swap(x_trial);
+      g.swap(g_trial);
+      gnorm = g.norm();
+      if (auto s = monitor.iterate(k, x, f_prev, fx, gnorm, step_norm, step_norm, counts())) return finish(*s, k);
+      continue;
+    }
     // Pick a direction; fall back to steepest descent if it does not descend.
     bool steepest;
     if (force_steepest) {

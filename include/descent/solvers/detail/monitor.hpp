@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -118,6 +119,7 @@ class Monitor {
     r.hessian_evaluations = c.hessian;
     r.status = status;
     r.message = reason_.empty() ? std::string(to_string(status)) : reason_;
+    if (points_left_ > 0) r.message += "; " + fmt::format(fmt::runtime(leave_noun_), points_left_);
     r.diverged_at = status == Status::diverged ? std::max<Index>(diverged_at_, 0) : -1;
     r.seconds = seconds();
     if (callback_) callback_->on_end(r);
@@ -126,8 +128,29 @@ class Monitor {
 
   const StopOptions& stop() const { return stop_; }
 
+  // Where the gradient test passes, asks `leave` whether the point is one
+  // the solver will leave (a saddle with negative curvature, or one a
+  // perturbation is to test): true goes on. `note` is appended to the
+  // result's message with {} for how many times it went on ("left {} saddle
+  // point(s) along negative curvature").
+  void set_stationary_check(std::function<bool()> leave, std::string note) {
+    leave_ = std::move(leave);
+    leave_noun_ = std::move(note);
+  }
+  Index points_left() const { return points_left_; }
+
  private:
   std::optional<Status> gradient_test(T gnorm) {
+    auto status = stationary_test(gnorm);
+    if (status && leave_ && leave_()) {
+      ++points_left_;
+      reason_.clear();
+      return std::nullopt;
+    }
+    return status;
+  }
+
+  std::optional<Status> stationary_test(T gnorm) {
     if (double(gnorm) <= stop_.gradient_tolerance) {
       reason_ = fmt::format("{} {:.3g} <= tolerance {:.3g}", gradient_label_, double(gnorm), stop_.gradient_tolerance);
       return Status::converged_gradient;
@@ -163,6 +186,9 @@ class Monitor {
   std::string reason_;
   Index diverged_at_ = -1;
   std::string_view gradient_label_ = "gradient norm";
+  std::function<bool()> leave_;
+  std::string leave_noun_;
+  Index points_left_ = 0;
 };
 
 }  // namespace descent::detail
