@@ -32,9 +32,23 @@ class Prefixed final : public StateVisitor<T> {
 }  // namespace
 
 template <class T>
+Wrapper<T>::Wrapper(std::unique_ptr<Stepper<T>> inner, std::string_view what)
+    : Stepper<T>(inner ? inner->layout() : Layout{}, Regularization{}), inner_(std::move(inner)) {
+  require(inner_ != nullptr, fmt::format("{} needs a stepper to wrap", what));
+}
+
+template <class T>
+void Wrapper<T>::visit_inner_state(StateVisitor<T>& v) {
+  Prefixed<T> inner(v);
+  inner_->visit_state(inner);
+}
+
+template class Wrapper<float>;
+template class Wrapper<double>;
+
+template <class T>
 Lookahead<T>::Lookahead(std::unique_ptr<Stepper<T>> inner, ConstVectorRef<T> x0, const LookaheadOptions& options)
-    : Stepper<T>(inner ? inner->layout() : Layout{}, Regularization{}), inner_(std::move(inner)), options_(options) {
-  require(inner_ != nullptr, "lookahead needs a stepper to wrap");
+    : Wrapper<T>(std::move(inner), "lookahead"), options_(options) {
   options_.validate();
   DESCENT_REQUIRE(x0.size() == this->layout_.size(),
           fmt::format("lookahead: x0 has {} elements; the layout has {}", x0.size(), this->layout_.size()));
@@ -44,13 +58,13 @@ Lookahead<T>::Lookahead(std::unique_ptr<Stepper<T>> inner, ConstVectorRef<T> x0,
 
 template <class T>
 std::string Lookahead<T>::name() const {
-  return inner_->name() + "+lookahead";
+  return this->inner_->name() + "+lookahead";
 }
 
 template <class T>
 double Lookahead<T>::bytes_moved_per_step() const {
   // Every k steps: x and the slow weights read, both written.
-  return inner_->bytes_moved_per_step() + 4.0 * sizeof(T) / double(options_.k);
+  return this->inner_->bytes_moved_per_step() + 4.0 * sizeof(T) / double(options_.k);
 }
 
 template <class T>
@@ -58,7 +72,7 @@ void Lookahead<T>::update(T* x, const T* g, T lr, T) {
   const Index n = this->layout_.size();
   Eigen::Map<Vector<T>> xv(x, n);
   Eigen::Map<const Vector<T>> gv(g, n);
-  inner_->step(xv, gv, lr);
+  this->inner_->step(xv, gv, lr);
   if (this->steps_ % options_.k != 0) return;
   const T alpha = T(options_.alpha);
   T* slow = slow_.data();
@@ -83,8 +97,7 @@ void Lookahead<T>::project(T* x) {
 template <class T>
 void Lookahead<T>::visit_method_state(StateVisitor<T>& v) {
   v.vector("slow", slow_);
-  Prefixed<T> inner(v);
-  inner_->visit_state(inner);
+  this->visit_inner_state(v);
 }
 
 template class Lookahead<float>;
@@ -102,14 +115,14 @@ void PerturbOptions::validate() const {
 
 template <class T>
 Perturbed<T>::Perturbed(std::unique_ptr<Stepper<T>> inner, const PerturbOptions& options)
-    : Stepper<T>(inner ? inner->layout() : Layout{}, Regularization{}), inner_(std::move(inner)), options_(options) {
-  require(inner_ != nullptr, "perturb needs a stepper to wrap");
+    : Wrapper<T>(std::move(inner), "perturb"), options_(options) {
   options_.validate();
+  from_ = descent::detail::workspace_vector<T>(this->layout_.size());
 }
 
 template <class T>
 std::string Perturbed<T>::name() const {
-  return inner_->name() + "+perturb";
+  return this->inner_->name() + "+perturb";
 }
 
 template <class T>
@@ -119,16 +132,26 @@ void Perturbed<T>::update(T* x, const T* g, T lr, T) {
   Eigen::Map<const Vector<T>> gv(g, n);
   const bool due = count_ == 0 || this->steps_ - last_ >= options_.interval;
   if (!requested_ && !(due && double(gv.norm()) <= options_.gradient_threshold)) {
-    inner_->step(xv, gv, lr);
+    this->inner_->step(xv, gv, lr);
     return;
   }
-  // Uniform in the ball: a normal direction, radius r u^(1/n).
-  Rng rng(options_.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(count_));
-  Vector<double> xi(n);
-  for (Index j = 0; j < n; ++j) xi[j] = rng.normal();
-  const double norm = xi.norm();
+  // Uniform in the ball: a normal direction, radius r u^(1/n). The draws are
+  // made twice from the same seed, once for their norm and once to add them,
+  // so that the step allocates nothing.
+  const std::uint64_t seed = options_.seed * 0x9E3779B97F4A7C15ull + std::uint64_t(count_);
+  Rng rng(seed);
+  double squared = 0;
+  for (Index j = 0; j < n; ++j) {
+    const double z = rng.normal();
+    squared += z * z;
+  }
   const double length = options_.radius * std::pow(rng.uniform(), 1.0 / double(n));
-  if (norm > 0) xv += (xi * (length / norm)).template cast<T>();
+  from_ = xv;
+  if (squared > 0) {
+    const double scale = length / std::sqrt(squared);
+    rng.reseed(seed);
+    for (Index j = 0; j < n; ++j) x[j] += T(scale * rng.normal());
+  }
   requested_ = false;
   last_ = this->steps_;
   ++count_;
@@ -145,8 +168,7 @@ template <class T>
 void Perturbed<T>::visit_method_state(StateVisitor<T>& v) {
   v.counter("perturbations", count_);
   v.counter("last_perturbation", last_);
-  Prefixed<T> inner(v);
-  inner_->visit_state(inner);
+  this->visit_inner_state(v);
 }
 
 template class Perturbed<float>;

@@ -47,15 +47,14 @@ Result<T> minimize_with_stepper(AnyObjective<T>& f, VectorRef<T> x_io, Stepper<T
   auto* perturbed = dynamic_cast<Perturbed<T>*>(&stepper);
   std::int64_t perturbations_seen = 0, checked_perturbation = 0;
   T f_at_perturbation = T(0);  // f where the last perturbation started
-  Vector<T> x_at_perturbation, x_previous_perturbation;
+  auto no_way_down = [&] {
+    const double fell = double(f_at_perturbation - fx);
+    return fell < perturbed->options().decrease * std::max(1.0, std::abs(double(f_at_perturbation)));
+  };
   if (perturbed != nullptr) {
     monitor.set_stationary_check(
         [&] {
-          if (perturbed->perturbations() > 0) {
-            const double fell = double(f_at_perturbation - fx);
-            if (fell < perturbed->options().decrease * std::max(1.0, std::abs(double(f_at_perturbation))))
-              return false;
-          }
+          if (perturbed->perturbations() > 0 && no_way_down()) return false;
           perturbed->request_perturbation();
           return true;
         },
@@ -75,12 +74,12 @@ Result<T> minimize_with_stepper(AnyObjective<T>& f, VectorRef<T> x_io, Stepper<T
     if (perturbed != nullptr && perturbed->perturbations() > checked_perturbation &&
         stepper.steps() - perturbed->last_perturbation() >= perturbed->options().interval) {
       checked_perturbation = perturbed->perturbations();
-      const double fell = double(f_at_perturbation - fx);
-      if (fell < perturbed->options().decrease * std::max(1.0, std::abs(double(f_at_perturbation)))) {
-        monitor.set_reason(fmt::format("f fell by {:.3g} in the {} steps after perturbation {}: a minimum", fell,
-                                       perturbed->options().interval, perturbed->perturbations()));
-        if (fell < 0) {  // back to the point the perturbation left, as in the paper
-          x = x_previous_perturbation;
+      if (no_way_down()) {
+        monitor.set_reason(fmt::format("f fell by {:.3g} in the {} steps after perturbation {}: a minimum",
+                                       double(f_at_perturbation - fx), perturbed->options().interval,
+                                       perturbed->perturbations()));
+        if (fx > f_at_perturbation) {  // back to the point the perturbation left, as in the paper
+          x = perturbed->perturbed_from();
           fx = f.value_and_gradient(x, g);
           ++evaluations;
           gnorm = g.norm();
@@ -89,12 +88,10 @@ Result<T> minimize_with_stepper(AnyObjective<T>& f, VectorRef<T> x_io, Stepper<T
       }
     }
     const T f_prev = fx;
-    if (perturbed != nullptr) x_at_perturbation = x;  // one copy per step, only when perturbing
     stepper.step(x, g, T(lr));
     if (perturbed != nullptr && perturbed->perturbations() != perturbations_seen) {
       perturbations_seen = perturbed->perturbations();
       f_at_perturbation = f_prev;
-      x_previous_perturbation = x_at_perturbation;
     }
     fx = f.value_and_gradient(x, g);
     ++evaluations;

@@ -358,24 +358,37 @@ struct LookaheadOptions {
   void validate() const;
 };
 
+// What Lookahead and Perturbed share: a stepper around another, whose
+// evaluation point and projection are the inner one's. The inner stepper
+// projects its own steps; a wrapper projects only what it moves itself.
 template <class T>
-class Lookahead final : public Stepper<T> {
+class Wrapper : public Stepper<T> {
+ public:
+  void evaluation_point(ConstVectorRef<T> x, VectorRef<T> out) const override { inner_->evaluation_point(x, out); }
+  Stepper<T>& inner() { return *inner_; }
+
+ protected:
+  // `what` names the wrapper in the error for a null inner stepper.
+  Wrapper(std::unique_ptr<Stepper<T>> inner, std::string_view what);
+  // The inner stepper's state, under "inner." names.
+  void visit_inner_state(StateVisitor<T>& v);
+  void projection_changed() override { inner_->set_projection(this->projection()); }
+  std::unique_ptr<Stepper<T>> inner_;
+};
+
+template <class T>
+class Lookahead final : public Wrapper<T> {
  public:
   Lookahead(std::unique_ptr<Stepper<T>> inner, ConstVectorRef<T> x0, const LookaheadOptions& options = {});
   std::string name() const override;
-  void evaluation_point(ConstVectorRef<T> x, VectorRef<T> out) const override { inner_->evaluation_point(x, out); }
-  double state_bytes_per_parameter() const override { return inner_->state_bytes_per_parameter() + sizeof(T); }
+  double state_bytes_per_parameter() const override { return this->inner_->state_bytes_per_parameter() + sizeof(T); }
   double bytes_moved_per_step() const override;
-  Stepper<T>& inner() { return *inner_; }
 
  private:
   void update(T* x, const T* g, T lr, T clip_scale) override;
   void visit_method_state(StateVisitor<T>& v) override;
-  // The inner stepper projects its own steps; the synced weights are
-  // projected here.
+  // The synced weights.
   void project(T* x) override;
-  void projection_changed() override { inner_->set_projection(this->projection()); }
-  std::unique_ptr<Stepper<T>> inner_;
   LookaheadOptions options_;
   Vector<T> slow_;
 };
@@ -401,15 +414,14 @@ struct PerturbOptions {
 };
 
 template <class T>
-class Perturbed final : public Stepper<T> {
+class Perturbed final : public Wrapper<T> {
  public:
   explicit Perturbed(std::unique_ptr<Stepper<T>> inner, const PerturbOptions& options = {});
   std::string name() const override;
-  void evaluation_point(ConstVectorRef<T> x, VectorRef<T> out) const override { inner_->evaluation_point(x, out); }
-  double state_bytes_per_parameter() const override { return inner_->state_bytes_per_parameter(); }
+  // The inner stepper's, plus the point the last perturbation left.
+  double state_bytes_per_parameter() const override { return this->inner_->state_bytes_per_parameter() + sizeof(T); }
   // The inner step's, plus one read of g for its norm.
-  double bytes_moved_per_step() const override { return inner_->bytes_moved_per_step() + sizeof(T); }
-  Stepper<T>& inner() { return *inner_; }
+  double bytes_moved_per_step() const override { return this->inner_->bytes_moved_per_step() + sizeof(T); }
   const PerturbOptions& options() const { return options_; }
 
   // Perturb at the next step, whatever ||g|| and the interval.
@@ -417,17 +429,18 @@ class Perturbed final : public Stepper<T> {
   std::int64_t perturbations() const { return count_; }
   // The step number of the last perturbation, 0 before the first.
   std::int64_t last_perturbation() const { return last_; }
+  // x just before the last perturbation (not saved with the state).
+  const Vector<T>& perturbed_from() const { return from_; }
 
  private:
   void update(T* x, const T* g, T lr, T clip_scale) override;
   void visit_method_state(StateVisitor<T>& v) override;
-  // The inner stepper projects its own steps; a perturbation is projected here.
+  // A perturbation.
   void project(T* x) override;
-  void projection_changed() override { inner_->set_projection(this->projection()); }
-  std::unique_ptr<Stepper<T>> inner_;
   PerturbOptions options_;
   std::int64_t count_ = 0, last_ = 0;
   bool requested_ = false;
+  Vector<T> from_;
 };
 
 }  // namespace descent::optim
