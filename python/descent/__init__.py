@@ -13,7 +13,7 @@ See docs/python.md for the methods, the options and the migration table.
 from . import _core, optim, problems
 from ._global import basinhopping, multistart
 from ._minimize import SCIPY_METHODS, OptimizeResult, SlowGradientWarning, minimize
-from ._train import TrainResult, load_data, load_model, train
+from ._train import TrainResult, load_data, load_model, lr_find, train
 
 __version__ = _core.version
 
@@ -33,5 +33,5 @@ def methods():
     return list(_core.methods())
 
 
-__all__ = ["minimize", "train", "load_model", "load_data", "TrainResult", "LinearRegression", "LogisticRegression",
+__all__ = ["minimize", "train", "lr_find", "load_model", "load_data", "TrainResult", "LinearRegression", "LogisticRegression",
            "MLPClassifier", "MLPRegressor", "optim", "problems", "methods", "OptimizeResult", "SlowGradientWarning", "SCIPY_METHODS", "__version__"]

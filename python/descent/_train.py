@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["train", "load_model", "load_data", "TrainResult"]
+__all__ = ["train", "lr_find", "load_model", "load_data", "TrainResult"]
 
 
 class TrainResult(dict):
@@ -50,10 +50,47 @@ def train(data=None, y=None, *, model="logistic", optimizer="adam", lr=1e-3, epo
     optimizer: a stepper ("adam", "sgd", ...; its hyper-parameters as
     keywords, e.g. beta2=0.99) run for epochs of batch_size rows, in
     float32; or a full-batch solver ("lbfgs", "cg-hz", ...) run to gtol or
-    max_iter, in float64. validation: (X_val, y_val), or val_fraction of the
+    max_iter, in float64. lr: the steppers' rate, or "auto": the suggestion
+    of the range test (lr_find) run first from the same start, kept in
+    result.lr_find. validation: (X_val, y_val), or val_fraction of the
     training rows. callback(epoch_dict) after each epoch; returning False
     stops the run. Ctrl-C stops it at the next step (status "interrupted").
+    An epoch on a plateau (its mean loss and gradient norm flat over three
+    epochs) carries plateau_epochs; result.plateau_since says when the
+    plateau the run ended on began.
     """
+    return _run(data, y, model, optimizer, lr, epochs, batch_size, schedule, patience, l2, seed, loss, validation,
+                val_fraction, standardize, test, label_column, time_limit, checkpoint, resume, gtol, max_iter, memory,
+                clip_norm, clip_value, l1, callback, hyperparameters, "auto" if _is_auto(lr) else "", {})
+
+
+def lr_find(data=None, y=None, *, model="logistic", optimizer="adam", batch_size=32, lr_min=1e-7, lr_max=10.0,
+            steps=200, divergence=4.0, l2=0.0, seed=0, loss="", val_fraction=0.0, standardize=False, label_column="",
+            clip_norm=0.0, clip_value=0.0, l1=0.0, **hyperparameters):
+    """The learning-rate range test (Smith 2017), as `descent lr-find`: steps
+    mini-batches from the model's seeded start while the rate grows
+    geometrically from lr_min to lr_max, stopping once the loss's moving
+    average passes divergence times its lowest. Returns a dict: suggestion
+    (a tenth of the rate of the lowest smoothed loss; None if the loss never
+    fell), steepest_lr, minimum_lr, diverged, message, and the curve as numpy
+    arrays lr, loss and smoothed. data, y and the rest as in train."""
+    return _run(data, y, model, optimizer, 1e-3, 1, batch_size, "", 0, l2, seed, loss, None, val_fraction,
+                standardize, "", label_column, math.inf, "", "", 1e-5, 1000, 10, clip_norm, clip_value, l1, None,
+                hyperparameters, "find", {"lr_min": lr_min, "lr_max": lr_max, "steps": steps,
+                                          "divergence": divergence})
+
+
+def _is_auto(lr):
+    if isinstance(lr, str):
+        if lr != "auto":
+            raise ValueError(f"lr must be a number or 'auto'; got {lr!r}")
+        return True
+    return False
+
+
+def _run(data, y, model, optimizer, lr, epochs, batch_size, schedule, patience, l2, seed, loss, validation,
+         val_fraction, standardize, test, label_column, time_limit, checkpoint, resume, gtol, max_iter, memory,
+         clip_norm, clip_value, l1, callback, hyperparameters, lr_mode, range_test):
     X_val = y_val = None
     if validation is not None:
         X_val, y_val = validation
@@ -70,10 +107,11 @@ def train(data=None, y=None, *, model="logistic", optimizer="adam", lr=1e-3, epo
             raise ValueError("train: y (the targets) is needed with an array X")
     out = _core.train(name, X, y, X_val, y_val, str(test), str(label_column), bool(standardize), float(val_fraction),
                       str(model), str(loss), str(optimizer), hp, float(clip_norm), float(clip_value), float(l1),
-                      int(epochs), int(batch_size), float(lr), str(schedule), int(patience), float(l2), int(seed),
+                      int(epochs), int(batch_size), 1e-3 if _is_auto(lr) else float(lr), str(schedule), int(patience), float(l2), int(seed),
                       float(time_limit), str(checkpoint), str(resume), float(gtol), int(max_iter), int(memory),
-                      callback)
-    return TrainResult(out)
+                      callback, lr_mode, float(range_test.get("lr_min", 1e-7)), float(range_test.get("lr_max", 10.0)),
+                      int(range_test.get("steps", 200)), float(range_test.get("divergence", 4.0)))
+    return out if lr_mode == "find" else TrainResult(out)
 
 
 def load_model(path):

@@ -26,6 +26,7 @@
 #include "descent/data/named.hpp"
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
+#include "descent/train/lr_find.hpp"
 #include "descent/train/model_file.hpp"
 #include "descent/train/setup.hpp"
 #include "descent/train/trainer.hpp"
@@ -176,6 +177,8 @@ class PyTrainCallback final : public descent::train::TrainCallback {
     if (!std::isnan(r.validation_loss)) d["validation_loss"] = r.validation_loss;
     if (!std::isnan(r.validation_accuracy)) d["validation_accuracy"] = r.validation_accuracy;
     d["gradient_norm"] = r.gradient_norm;
+    d["mean_gradient_norm"] = r.mean_gradient_norm;
+    if (r.plateau_epochs > 0) d["plateau_epochs"] = r.plateau_epochs;
     d["update_norm"] = r.update_norm;
     d["lr"] = r.lr;
     d["seconds"] = r.seconds;
@@ -210,7 +213,34 @@ struct Settings {
   descent::train::TrainOptions train;
   double gtol = 1e-5;
   Index max_iter = 1000, memory = 10;
+  // "": train at train.lr; "auto": train at the range test's suggestion;
+  // "find": run the range test alone and return it.
+  std::string lr_mode;
+  descent::train::RangeTestOptions range;
 };
+
+py::dict range_test_dict(const descent::train::RangeTestResult& r) {
+  py::dict d;
+  auto number = [](double v) { return std::isnan(v) ? py::object(py::none()) : py::object(py::float_(v)); };
+  d["suggestion"] = number(r.suggestion);
+  d["steepest_lr"] = number(r.steepest_lr);
+  d["minimum_lr"] = number(r.minimum_lr);
+  d["initial_loss"] = r.initial_loss;
+  d["lowest_loss"] = r.lowest_loss;
+  d["diverged"] = r.diverged;
+  d["message"] = r.message;
+  py::array_t<double> lr(py::ssize_t(r.curve.size())), loss(py::ssize_t(r.curve.size())),
+      smoothed(py::ssize_t(r.curve.size()));
+  for (std::size_t i = 0; i < r.curve.size(); ++i) {
+    lr.mutable_at(py::ssize_t(i)) = r.curve[i].lr;
+    loss.mutable_at(py::ssize_t(i)) = r.curve[i].loss;
+    smoothed.mutable_at(py::ssize_t(i)) = r.curve[i].smoothed;
+  }
+  d["lr"] = lr;
+  d["loss"] = loss;
+  d["smoothed"] = smoothed;
+  return d;
+}
 
 template <class T>
 py::dict run(descent::train::TrainingData& sets, const Settings& s, const py::object& callback) {
@@ -252,8 +282,25 @@ py::dict run(descent::train::TrainingData& sets, const Settings& s, const py::ob
     reg.l1 = s.l1;
     descent::optim::Hyperparameters hp(s.hyperparameters.begin(), s.hyperparameters.end()), resolved;
     auto stepper = descent::optim::make_stepper<T>(s.optimizer, saved->model.layout(), saved->x, hp, reg, &resolved);
-    std::atomic<bool> interrupt(false);
     descent::train::TrainOptions options = s.train;
+    if (!s.lr_mode.empty()) {
+      descent::train::RangeTestOptions range = s.range;
+      range.batch_size = s.train.batch_size;
+      range.l2 = s.train.l2;
+      range.seed = s.train.seed;
+      descent::train::RangeTestResult test;
+      {
+        py::gil_scoped_release release;
+        test = descent::train::lr_range_test(saved->model, saved->x, sets.train, *stepper, range);
+      }
+      if (s.lr_mode == "find") return range_test_dict(test);
+      if (std::isnan(test.suggestion))
+        throw py::value_error("lr='auto': the range test found no rate (" + test.message + "); give lr");
+      options.lr = test.suggestion;
+      out["lr_find"] = range_test_dict(test);
+    }
+    out["lr"] = options.lr;
+    std::atomic<bool> interrupt(false);
     options.interrupt = &interrupt;
     PyTrainCallback cb(callback, interrupt);
     descent::train::TrainResult r;
@@ -272,6 +319,7 @@ py::dict run(descent::train::TrainingData& sets, const Settings& s, const py::ob
     out["seconds"] = r.seconds;
     out["samples_per_second"] = r.samples_per_second;
     if (r.best_epoch > 0) out["best_epoch"] = r.best_epoch;
+    if (r.plateau_since > 0) out["plateau_since"] = r.plateau_since;
     if (!r.checkpoint_written.empty()) out["checkpoint"] = r.checkpoint_written;
     out["history"] = history;
     out["hyperparameters"] = std::map<std::string, double>(resolved.begin(), resolved.end());
@@ -325,6 +373,9 @@ py::dict train(const std::string& data_name, const py::object& X, const py::obje
     sets.classes = sets.train.classes();
   }
   const bool solver = descent::parse_method(s.optimizer).has_value();
+  if (solver && !s.lr_mode.empty())
+    throw py::value_error("the learning-rate range test is for the steppers; the full-batch solver " + s.optimizer +
+                          " finds its own step length");
   if (!solver && !descent::optim::is_stepper_name(s.optimizer))
     throw py::value_error("unknown optimizer '" + s.optimizer + "'; the steppers are " +
                           py::str(py::cast(descent::optim::stepper_names())).cast<std::string>() +
@@ -420,10 +471,12 @@ void def_train(py::module_& m) {
                     double clip_norm, double clip_value, double l1, Index epochs, Index batch_size, double lr,
                     const std::string& schedule, Index patience, double l2, std::uint64_t seed, double time_limit,
                     const std::string& checkpoint, const std::string& resume, double gtol, Index max_iter,
-                    Index memory, const py::object& callback) {
+                    Index memory, const py::object& callback, const std::string& lr_mode, double lr_min,
+                    double lr_max, Index range_steps, double divergence) {
     Settings s{.model = model, .loss = loss, .optimizer = optimizer, .hyperparameters = hyperparameters,
                .clip_norm = clip_norm, .clip_value = clip_value, .l1 = l1, .train = {}, .gtol = gtol,
-               .max_iter = max_iter, .memory = memory};
+               .max_iter = max_iter, .memory = memory, .lr_mode = lr_mode,
+               .range = {.lr_min = lr_min, .lr_max = lr_max, .steps = range_steps, .divergence = divergence}};
     s.train.epochs = epochs;
     s.train.batch_size = batch_size;
     s.train.lr = lr;

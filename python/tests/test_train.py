@@ -204,3 +204,43 @@ def test_model_files_pass_between_python_and_the_cli(tmp_path):
     mine, theirs = r.model.evaluate(X, y), cli_evaluate(from_python)
     assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-9)
     assert mine["accuracy"] == theirs["accuracy"]
+
+
+def _overlapping_blobs(n=600, seed=1):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = (rng.normal(size=(n, 3)) + np.where(y[:, None] == 1, 0.8, -0.8)).astype(np.float32)
+    return X, y.astype(np.float32)
+
+
+def test_lr_find_gives_a_curve_and_a_suggestion_that_train_auto_uses():
+    X, y = _overlapping_blobs()
+    found = descent.lr_find(X, y, model="logistic", optimizer="sgd", batch_size=16, seed=2)
+    assert found["suggestion"] == pytest.approx(found["minimum_lr"] / 10)
+    assert len(found["lr"]) == len(found["loss"]) == len(found["smoothed"]) > 10
+    assert np.all(np.diff(found["lr"]) > 0)
+    r = descent.train(X, y, model="logistic", optimizer="sgd", batch_size=16, seed=2, lr="auto", epochs=2)
+    assert r.lr == found["suggestion"]
+    assert r.lr_find["suggestion"] == found["suggestion"]
+    # The range test leaves the start as it was: training at the found rate
+    # from scratch gives the same weights.
+    plain = descent.train(X, y, model="logistic", optimizer="sgd", batch_size=16, seed=2, lr=r.lr, epochs=2)
+    assert plain.train_loss == r.train_loss
+
+
+def test_lr_find_misuse_raises_value_errors():
+    X, y = _overlapping_blobs(50)
+    with pytest.raises(ValueError, match="for the steppers"):
+        descent.lr_find(X, y, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="lr must be a number or 'auto'"):
+        descent.train(X, y, lr="fast")
+    with pytest.raises(ValueError, match="lr_max"):
+        descent.lr_find(X, y, lr_min=1.0, lr_max=0.5)
+
+
+def test_a_plateau_is_reported_in_the_history():
+    X, y = _overlapping_blobs(100)
+    r = descent.train(X, y, model="logistic", optimizer="sgd", lr=0.0, epochs=4, batch_size=100)
+    assert r.plateau_since == 1
+    assert [e.get("plateau_epochs", 0) for e in r.history] == [0, 0, 3, 4]
+    assert all(e["mean_gradient_norm"] > 0 for e in r.history)

@@ -60,20 +60,24 @@ bool ProgressReport::on_epoch(const EpochRecord& e) {
     validation = fmt::format("  val loss {:.4f}", e.validation_loss);
     if (!std::isnan(e.validation_accuracy)) validation += fmt::format("  val acc {:.4f}", e.validation_accuracy);
   }
-  fmt::print(out_, "epoch {:>3}  loss {:.4f}{}  {:.0f} samples/s  {:.1f} s\n", e.epoch, e.train_loss, validation,
-             e.samples_per_second, e.seconds);
+  const std::string plateau =
+      e.plateau_epochs > 0 ? fmt::format("  plateau: flat for {} epochs", e.plateau_epochs) : std::string();
+  fmt::print(out_, "epoch {:>3}  loss {:.4f}{}  {:.0f} samples/s  {:.1f} s{}\n", e.epoch, e.train_loss, validation,
+             e.samples_per_second, e.seconds, plateau);
   std::fflush(out_);
   if (!log_) return true;
   nlohmann::json j{{"epoch", e.epoch},
                    {"step", e.steps},
                    {"loss", e.train_loss},
                    {"gradient_norm", e.gradient_norm},
+                   {"mean_gradient_norm", e.mean_gradient_norm},
                    {"update_norm", e.update_norm},
                    {"lr", e.lr},
                    {"seconds", e.seconds},
                    {"samples_per_second", e.samples_per_second}};
   if (!std::isnan(e.validation_loss)) j["validation_loss"] = e.validation_loss;
   if (!std::isnan(e.validation_accuracy)) j["validation_accuracy"] = e.validation_accuracy;
+  if (e.plateau_epochs > 0) j["plateau_epochs"] = e.plateau_epochs;
   log_->write(j.dump());
   return true;
 }

@@ -18,6 +18,7 @@
 #include "learning_rate.hpp"
 #include "loop.hpp"
 #include "observer.hpp"
+#include "plateau.hpp"
 
 namespace descent::train {
 
@@ -37,6 +38,13 @@ void check_options(const nn::Model<T>& model, const Vector<T>& x, const data::Da
           fmt::format("divergence_factor = {}, expected 0 (off) or a finite value > 1", o.divergence_factor));
   DESCENT_REQUIRE(o.max_rollbacks >= 0, fmt::format("max_rollbacks = {}, expected >= 0", o.max_rollbacks));
   DESCENT_REQUIRE(o.snapshot_every >= 1, fmt::format("snapshot_every = {}, expected >= 1", o.snapshot_every));
+  DESCENT_REQUIRE(o.plateau_epochs == 0 || o.plateau_epochs >= 2,
+                  fmt::format("plateau_epochs = {}, expected 0 (off) or >= 2", o.plateau_epochs));
+  DESCENT_REQUIRE(std::isfinite(o.plateau_tolerance) && o.plateau_tolerance > 0,
+                  fmt::format("plateau_tolerance = {}, expected a finite value > 0", o.plateau_tolerance));
+  DESCENT_REQUIRE(std::isfinite(o.plateau_gradient_tolerance) && o.plateau_gradient_tolerance > 0,
+                  fmt::format("plateau_gradient_tolerance = {}, expected a finite value > 0",
+                              o.plateau_gradient_tolerance));
   DESCENT_REQUIRE(x.size() == model.num_parameters(),
           fmt::format("fit: {} parameters given, the model has {}", x.size(), model.num_parameters()));
   require_fits(model, training, "training");
@@ -57,7 +65,8 @@ class Loop {
   Loop(nn::Model<T>& model, Vector<T>& x, const data::Dataset& training, const data::Dataset* validation,
        optim::Stepper<T>& stepper, const TrainOptions& o, TrainCallback* callback, const DistributedRun& d)
       : run_(model, x, training, validation, stepper, o, callback, d.synchronous()),
-        rate_(o, steps_per_epoch(d, o)), guard_(o), checkpointing_(o, guard_), early_stopping_(o.patience) {
+        rate_(o, steps_per_epoch(d, o)), guard_(o), checkpointing_(o, guard_), early_stopping_(o.patience),
+        plateau_(o) {
     // In local SGD an epoch walks through the rank's own rows, counted as
     // on the smallest shard, so that every rank takes as many steps.
     run_.epoch_rows = d.rows_per_epoch;
@@ -168,6 +177,7 @@ class Loop {
     l.loss_sum += double(s.loss) * double(s.count);
     l.seen += s.count;
     l.processed += s.count;
+    plateau_.add_step(s.gradient_norm);
     StepRecord& r = run_.last;
     r.epoch = l.epoch;
     r.step = l.steps;
@@ -213,6 +223,7 @@ class Loop {
     e.lr = run_.last.lr;
     e.samples_per_second = double(l.seen) / seconds_since(run_.epoch_start);
     validate(e);
+    run_.result.plateau_since = plateau_.close_epoch(e);
     e.seconds = seconds_since(run_.start);
     run_.result.epochs = l.epoch;
     run_.result.train_loss = e.train_loss;
@@ -237,6 +248,9 @@ class Loop {
     r.samples_per_second = r.seconds > 0 ? double(run_.loop.processed) / r.seconds : 0;
     if (r.message.empty())
       r.message = fmt::format("trained {} epoch{} ({} steps)", r.epochs, r.epochs == 1 ? "" : "s", r.steps);
+    if (r.plateau_since > 0)
+      r.message += fmt::format("; on a plateau since epoch {} (loss and gradient norm flat for {} epochs)",
+                               r.plateau_since, r.history.back().plateau_epochs);
     if (r.rollbacks > 0 && r.status != Status::diverged)
       r.message += fmt::format(" after {} rollback{} of the divergence guard (learning rate x{:g})", r.rollbacks,
                                r.rollbacks == 1 ? "" : "s", run_.loop.lr_scale);
@@ -248,6 +262,7 @@ class Loop {
   Checkpointing<T> checkpointing_;
   EarlyStopping<T> early_stopping_;
   Observer<T> observer_;
+  PlateauWatch plateau_;
   std::optional<Synchronization<T>> sync_;
   std::vector<Concern<T>*> concerns_;  // in the order of loop.hpp
 };

@@ -7,6 +7,7 @@
 #include "descent/optim/factory.hpp"
 #include "descent/optim/schedule.hpp"
 #include "descent/train/trainer.hpp"
+#include "support/training.hpp"
 
 namespace descent::train {
 namespace {
@@ -41,18 +42,10 @@ data::Dataset line(Index n, std::uint64_t seed) {
   return d;
 }
 
-struct Setup {
-  nn::Model<float> model;
-  Vector<float> x;
-  std::unique_ptr<optim::Stepper<float>> stepper;
-};
+using Setup = testing::TrainingSetup;
 
 Setup setup(const std::string& spec, const std::string& method, std::uint64_t seed) {
-  Setup s{nn::make_model<float>(spec), {}, nullptr};
-  s.x.resize(s.model.num_parameters());
-  s.model.initialize(s.x, seed);
-  s.stepper = optim::make_stepper<float>(method, s.model.layout(), s.x);
-  return s;
+  return testing::training_setup(spec, method, seed);
 }
 
 TEST(Fit, AdamTrainsAnMlpToSeparateBlobs) {

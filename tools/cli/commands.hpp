@@ -47,6 +47,17 @@ inline std::vector<std::string>& command_line() {
   return words;
 }
 
+// A word of a command line as a POSIX shell reads it back: as it is when
+// it holds no character the shell treats specially, else in single quotes.
+inline std::string shell_word(const std::string& w) {
+  const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                       "0123456789-_=.,:/+@%") == std::string::npos;
+  if (plain) return w;
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + '\'';
+}
+
 // Registers `descent minimize` on app; the returned callable runs it after parsing.
 void add_minimize(CLI::App& app);
 // Registers `descent bench step` and `descent bench model`.
@@ -56,5 +67,7 @@ void add_train(CLI::App& app);
 void add_evaluate(CLI::App& app);
 // Registers `descent plot`.
 void add_plot(CLI::App& app);
+// Registers `descent lr-find`.
+void add_lr_find(CLI::App& app);
 
 }  // namespace descent::cli

@@ -99,6 +99,14 @@ inline CLI::Validator number_in(double lo, double hi, bool above_lo = false) {
       "number_in");
 }
 
+// `inner`, or the one word `word` ("auto").
+inline CLI::Validator or_word(CLI::Validator inner, std::string word) {
+  const std::string description = fmt::format("{} or {}", inner.get_description(), word);
+  return CLI::Validator(
+      [inner, word](std::string& text) -> std::string { return text == word ? std::string() : inner(text); },
+      description, "or_word");
+}
+
 // --threads: 0 (the default: OMP_NUM_THREADS or every core) up to max_threads.
 inline CLI::Validator thread_count() { return integer_in<int>(0, max_threads); }
 

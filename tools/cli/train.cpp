@@ -44,6 +44,7 @@
 #include "descent/train/setup.hpp"
 #include "descent/train/trainer.hpp"
 #include "interrupt.hpp"
+#include "lr_find.hpp"
 #include "paths.hpp"
 #include "ranges.hpp"
 #include "stepper_flags.hpp"
@@ -54,20 +55,6 @@ namespace {
 
 // Where an interrupted run without --checkpoint leaves its state.
 constexpr const char* interrupt_checkpoint = "descent-interrupted.ckpt";
-
-bool classifier(const Flags& f) { return train::is_classifier(f.model, f.loss); }
-
-train::DataOptions data_options(const Flags& f) {
-  return {.data = f.data,
-          .test = f.test,
-          .label_column = f.label_column,
-          .standardize = f.standardize,
-          .impute = f.impute,
-          .val_fraction = f.val_fraction,
-          .seed = f.seed,
-          .classifier = classifier(f),
-          .warn = warn};
-}
 
 train::TrainOptions train_options(const Flags& f, dist::Communicator* comm, const train::TrainingData& sets,
                                   const std::atomic<bool>& interrupt) {
@@ -92,7 +79,10 @@ train::TrainOptions train_options(const Flags& f, dist::Communicator* comm, cons
           .shard = comm ? &sets.shard : nullptr,
           .sync_every = f.sync_every,
           .sync_state = f.sync_state,
-          .shard_optimizer = !f.no_shard_optimizer};
+          .shard_optimizer = !f.no_shard_optimizer,
+          .plateau_epochs = f.plateau_epochs,
+          .plateau_tolerance = f.plateau_tolerance,
+          .plateau_gradient_tolerance = std::min(0.5, 100 * f.plateau_tolerance)};
 }
 
 // The command line that resumes an interrupted run: the same words, with
@@ -107,16 +97,7 @@ std::string resume_command(const std::string& checkpoint) {
       continue;
     }
     if (w.rfind("--resume=", 0) == 0) continue;
-    const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                         "0123456789-_=.,:/+@%") == std::string::npos;
-    out += ' ';
-    if (plain) {
-      out += w;
-    } else {  // single quotes, each ' as '\''
-      out += '\'';
-      for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      out += '\'';
-    }
+    out += ' ' + shell_word(w);
   }
   return out + " --resume " + checkpoint;
 }
@@ -136,6 +117,7 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"loss", loss},
           {"optimizer", f.optimizer},
           {"lr", f.lr},
+          {"lr_auto", f.lr_auto},
           {"hyperparameters", hyperparameters},
           {"schedule", f.schedule},
           {"clip_norm", f.stepper.clip_norm},
@@ -154,6 +136,8 @@ nlohmann::json configuration(const Flags& f, int threads, const std::string& los
           {"on_divergence", f.on_divergence},
           {"divergence_factor", f.divergence_factor},
           {"max_rollbacks", f.max_rollbacks},
+          {"plateau_epochs", f.plateau_epochs},
+          {"plateau_tolerance", f.plateau_tolerance},
           {"max_iter", f.max_iter},
           {"memory", f.memory},
           {"seed", f.seed},
@@ -227,6 +211,7 @@ nlohmann::json describe_run(const Flags& f, const train::TrainingData& sets, con
                             const std::string& spec, int threads, dist::Communicator* comm, bool lead) {
   nlohmann::json summary{{"model", spec},
                          {"optimizer", f.optimizer},
+                         {"lr", f.lr},
                          {"parameters", model.num_parameters()},
                          {"threads", threads},
                          {"train_rows", sets.train_rows},
@@ -307,6 +292,7 @@ std::string run_stepper(const Flags& f, train::TrainingData& sets, nn::Model<T>&
   if (r.best_epoch > 0) summary["best_epoch"] = r.best_epoch;
   if (r.diverged_at_step > 0) summary["diverged_at_step"] = r.diverged_at_step;
   summary["rollbacks"] = r.rollbacks;
+  if (r.plateau_since > 0) summary["plateau_since"] = r.plateau_since;
   if (comm) {
     summary["communication_seconds"] = r.communication_seconds;
     summary["sync_every"] = f.sync_every;
@@ -391,8 +377,20 @@ train::JsonlLog open_log(const std::string& path) {
 
 // comm: a distributed run (every rank runs this; rank 0 alone prints, logs
 // and saves).
+// --lr auto: the range test from the initial weights (which it leaves as
+// they were), and the rate it suggests.
 template <class T>
-int run(const Flags& f, train::TrainingData& sets, const std::string& spec, int threads, dist::Communicator* comm) {
+double find_learning_rate(const Flags& f, nn::Model<T>& model, Vector<T>& x, const train::TrainingData& sets,
+                          optim::Stepper<T>& stepper) {
+  const auto r = train::lr_range_test(model, x, sets.train, stepper, range_test_options(f, {}));
+  if (std::isnan(r.suggestion))
+    throw usage_error(fmt::format("--lr auto: the range test found no rate ({}); give --lr", r.message));
+  if (!f.json) fmt::print("lr-find: {}\n", r.message);
+  return r.suggestion;
+}
+
+template <class T>
+int run(Flags f, train::TrainingData& sets, const std::string& spec, int threads, dist::Communicator* comm) {
   const bool lead = comm == nullptr || comm->rank() == 0;
   const auto solver = parse_method(f.optimizer);
   nn::Model<T> model = train::build_model<T>(spec, f.loss, sets, classifier(f));
@@ -406,6 +404,7 @@ int run(const Flags& f, train::TrainingData& sets, const std::string& spec, int 
     stepper = optim::make_stepper<T>(f.optimizer, model.layout(), x, f.stepper.hyperparameters_map(),
                                      f.stepper.regularization(), &hyperparameters);
     stepper->set_projection(projection);
+    if (f.lr_auto) f.lr = find_learning_rate(f, model, x, sets, *stepper);
   }
   train::JsonlLog log = open_log(lead ? f.log : std::string());
   log.write_configuration(configuration(f, threads, model.loss().name(), hyperparameters).dump());

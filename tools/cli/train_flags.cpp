@@ -15,6 +15,7 @@
 #include "descent/nn/spec.hpp"
 #include "descent/optim/factory.hpp"
 #include "descent/solvers/minimize.hpp"
+#include "descent/train/setup.hpp"
 #include "paths.hpp"
 #include "ranges.hpp"
 
@@ -23,24 +24,10 @@ namespace descent::cli {
 // The rules that tie a flag's value to others' (the flags' own ranges are
 // checked as they are parsed, ranges.hpp), and every file the run reads
 // and writes, before any work.
-void check_flags(const Flags& f) {
+void check_setup_flags(const Flags& f) {
   if (f.data.empty()) throw usage_error("--data is required (fashion-mnist, FILE.csv or FILE.svm)");
   if (f.model.empty()) throw usage_error("--model is required (linear, logistic, mlp:F-H-...-O, cnn:lenet)");
-  // The flags' own ranges are checked as they are parsed (ranges.hpp); these
-  // are the rules that tie a value or several flags together.
-  if (f.val_fraction == 1) throw usage_error("--val-fraction must be in [0, 1); got 1 (nothing would be left to train on)");
-  if (f.early_stopping > 0 && f.val_fraction == 0)
-    throw usage_error("--early-stopping needs a validation set: give --val-fraction too");
-  if (f.checkpoint_every > 0 && f.checkpoint.empty()) throw usage_error("--checkpoint-every needs --checkpoint FILE");
-  if (!(f.divergence_factor == 0 || (f.divergence_factor > 1 && std::isfinite(f.divergence_factor))))
-    throw usage_error(fmt::format("--divergence-factor must be 0 (off) or > 1; got {}", f.divergence_factor));
-  const bool solver = parse_method(f.optimizer).has_value();
-  if (solver && f.on_divergence == "rollback")
-    throw usage_error("--on-divergence rollback is for the steppers; the full-batch solvers reset their curvature "
-                      "memory after a failed line search themselves");
-  if (solver && !(f.checkpoint.empty() && f.resume.empty()))
-    throw usage_error("--checkpoint and --resume are for the steppers; a full-batch solver runs to the end");
-  if (!solver && !optim::is_stepper_name(f.optimizer))
+  if (!parse_method(f.optimizer) && !optim::is_stepper_name(f.optimizer))
     throw usage_error(fmt::format("unknown optimizer '{}'; steppers: {}; full-batch solvers: {}", f.optimizer,
                                   fmt::join(optim::stepper_names(), ", "), method_names()));
   if (!f.loss.empty()) {
@@ -50,6 +37,32 @@ void check_flags(const Flags& f) {
       throw usage_error(e.what());
     }
   }
+  if (f.val_fraction == 1) throw usage_error("--val-fraction must be in [0, 1); got 1 (nothing would be left to train on)");
+}
+
+void check_flags(const Flags& f) {
+  check_setup_flags(f);
+  // The flags' own ranges are checked as they are parsed (ranges.hpp); these
+  // are the rules that tie a value or several flags together.
+  if (f.early_stopping > 0 && f.val_fraction == 0)
+    throw usage_error("--early-stopping needs a validation set: give --val-fraction too");
+  if (f.plateau_epochs == 1)
+    throw usage_error("--plateau-epochs must be 0 (off) or >= 2: a plateau is flat over several epochs");
+  if (f.checkpoint_every > 0 && f.checkpoint.empty()) throw usage_error("--checkpoint-every needs --checkpoint FILE");
+  if (!(f.divergence_factor == 0 || (f.divergence_factor > 1 && std::isfinite(f.divergence_factor))))
+    throw usage_error(fmt::format("--divergence-factor must be 0 (off) or > 1; got {}", f.divergence_factor));
+  const bool solver = parse_method(f.optimizer).has_value();
+  if (solver && f.on_divergence == "rollback")
+    throw usage_error("--on-divergence rollback is for the steppers; the full-batch solvers reset their curvature "
+                      "memory after a failed line search themselves");
+  if (solver && !(f.checkpoint.empty() && f.resume.empty()))
+    throw usage_error("--checkpoint and --resume are for the steppers; a full-batch solver runs to the end");
+  if (f.lr_auto && solver)
+    throw usage_error(fmt::format("--lr auto is for the steppers; the full-batch solver {} finds its own step length",
+                                  f.optimizer));
+  if (f.lr_auto && f.distributed)
+    throw usage_error("--lr auto does not go with --distributed (each rank would find its own rate): run descent "
+                      "lr-find once and give its suggestion as --lr");
   if ((f.sync_every > 0 || f.sync_state) && !f.distributed)
     throw usage_error("--sync-every and --sync-state are for distributed runs: give --distributed too");
   if (f.sync_state && f.sync_every == 0) throw usage_error("--sync-state needs --sync-every K (local SGD)");
@@ -119,33 +132,64 @@ Projection train_projection(const Flags& f, const Layout& layout) {
   return projection;
 }
 
+bool classifier(const Flags& f) { return train::is_classifier(f.model, f.loss); }
+
+train::DataOptions data_options(const Flags& f) {
+  return {.data = f.data,
+          .test = f.test,
+          .label_column = f.label_column,
+          .standardize = f.standardize,
+          .impute = f.impute,
+          .val_fraction = f.val_fraction,
+          .seed = f.seed,
+          .classifier = classifier(f),
+          .warn = warn};
+}
+
+void add_setup_flags(CLI::App* cmd, Flags& f) {
+  cmd->add_option("--data", f.data, "fashion-mnist, FILE.csv or a LIBSVM file (.svm, .libsvm, .txt)");
+  cmd->add_option("--test", f.test, "Test set file (default: the named set's test part, else a seeded 20%)");
+  cmd->add_option("--label-column", f.label_column, "CSV: the target column, a 0-based index or a header name "
+                                                     "(default: the last)");
+  cmd->add_flag("--standardize", f.standardize, "Scale features with statistics of the training data");
+  cmd->add_flag("--impute", f.impute, "CSV: replace missing values by their column's mean (default: reject)");
+  cmd->add_option("--model", f.model, "linear, logistic, or a spec: " + nn::model_spec_help());
+  cmd->add_option("--loss", f.loss, "Override the model's loss: mse, mae, huber, cross_entropy, bce, hinge");
+  cmd->add_option("--optimizer", f.optimizer, "A stepper (" + fmt::format("{}", fmt::join(optim::stepper_names(), ", ")) +
+                                                  ") or a full-batch solver (" + method_names() + ")")
+      ->capture_default_str();
+  f.stepper.add_to(cmd);
+  cmd->add_option("--l2", f.l2, "Add (L2/2) ||W||^2 over weights, not biases, for any optimizer")
+      ->check(number_in(0, infinity));
+  cmd->add_option("--batch-size", f.batch_size, "Samples per step (1: SGD; the whole set: batch descent)")
+      ->capture_default_str()
+      ->transform(integer_in<Index>(1, Index(1) << 31));
+  cmd->add_option("--val-fraction", f.val_fraction, "Hold out this fraction of the training set for validation")
+      ->check(number_in(0, 1));
+  cmd->add_option("--seed", f.seed, "Seed of the initialization, splits, shuffles and dropout")
+      ->capture_default_str()
+      ->transform(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
+  cmd->add_option("--threads", f.threads, "Threads (default: OMP_NUM_THREADS or all cores)")
+      ->transform(thread_count());
+}
+
 void add_train(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model on a data set and report on held-out data");
-  cmd->add_option("--data", f->data, "fashion-mnist, FILE.csv or a LIBSVM file (.svm, .libsvm, .txt)");
-  cmd->add_option("--test", f->test, "Test set file (default: the named set's test part, else a seeded 20%)");
-  cmd->add_option("--label-column", f->label_column, "CSV: the target column, a 0-based index or a header name "
-                                                      "(default: the last)");
-  cmd->add_flag("--standardize", f->standardize, "Scale features with statistics of the training data");
-  cmd->add_flag("--impute", f->impute, "CSV: replace missing values by their column's mean (default: reject)");
-  cmd->add_option("--model", f->model, "linear, logistic, or a spec: " + nn::model_spec_help());
-  cmd->add_option("--loss", f->loss, "Override the model's loss: mse, mae, huber, cross_entropy, bce, hinge");
-  cmd->add_option("--optimizer", f->optimizer, "A stepper (" + fmt::format("{}", fmt::join(optim::stepper_names(), ", ")) +
-                                                   ") or a full-batch solver (" + method_names() + ")")
-      ->capture_default_str();
-  cmd->add_option("--lr", f->lr, "Learning rate of the steppers")->capture_default_str()
-      ->check(number_in(0, infinity));
-  f->stepper.add_to(cmd);
+  add_setup_flags(cmd, *f);
+  cmd->add_option_function<std::string>(
+         "--lr",
+         [f](const std::string& text) {
+           f->lr_auto = text == "auto";
+           if (!f->lr_auto) f->lr = std::stod(text);
+         },
+         "Learning rate of the steppers, or auto: the suggestion of the range test (descent lr-find) run first")
+      ->type_name("FLOAT|auto")
+      ->default_str("0.001")
+      ->check(or_word(number_in(0, infinity), "auto"));
   cmd->add_option("--schedule", f->schedule, "Learning-rate schedule over all steps, e.g. cosine, warmup:100+cosine; or plateau[:PATIENCE[:FACTOR]], which cuts the rate when the validation loss stalls");
-  cmd->add_option("--l2", f->l2, "Add (L2/2) ||W||^2 over weights, not biases, for any optimizer")
-      ->check(number_in(0, infinity));
   cmd->add_option("--epochs", f->epochs, "Passes over the training set")->capture_default_str()
       ->transform(integer_in<Index>(1, 1'000'000'000));
-  cmd->add_option("--batch-size", f->batch_size, "Samples per step (1: SGD; the whole set: batch descent)")
-      ->capture_default_str()
-      ->transform(integer_in<Index>(1, Index(1) << 31));
-  cmd->add_option("--val-fraction", f->val_fraction, "Hold out this fraction of the training set for validation")
-      ->check(number_in(0, 1));
   cmd->add_option("--project", f->project,
                   "Keep parameters in a set after every step: [SEGMENTS=]SPEC, SPEC one of nonneg, box:LO,HI, "
                   "simplex[:R], l1:R, l2:R; SEGMENTS names or '*' patterns, e.g. '*.weight=nonneg' (repeatable)");
@@ -160,11 +204,6 @@ void add_train(CLI::App& app) {
       ->transform(integer_in<Index>(1, 100'000));
   cmd->add_option("--time-limit", f->time_limit, "Stop after this many seconds (status time_limit)")
       ->check(number_in(0, infinity, true));
-  cmd->add_option("--seed", f->seed, "Seed of the initialization, splits, shuffles and dropout")
-      ->capture_default_str()
-      ->transform(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
-  cmd->add_option("--threads", f->threads, "Threads (default: OMP_NUM_THREADS or all cores)")
-      ->transform(thread_count());
   cmd->add_option("--log", f->log, "Write a JSON Lines log: the configuration, then one line per epoch");
   cmd->add_option("--save", f->save, "Write the trained weights as safetensors");
   cmd->add_option("--checkpoint", f->checkpoint,
@@ -184,6 +223,16 @@ void add_train(CLI::App& app) {
   cmd->add_option("--max-rollbacks", f->max_rollbacks, "Rollbacks before a divergence stops the run")
       ->capture_default_str()
       ->transform(integer_in<Index>(0, 1'000'000));
+  cmd->add_option("--plateau-epochs", f->plateau_epochs,
+                  "Report a plateau when the epoch's mean loss and gradient norm stay flat for this many epochs "
+                  "(0: off)")
+      ->capture_default_str()
+      ->transform(integer_in<Index>(0, 1'000'000'000));
+  cmd->add_option("--plateau-tolerance", f->plateau_tolerance,
+                  "Flat: the loss's range within this fraction of its mean (the gradient norm's within 100 times "
+                  "it, at most 0.5)")
+      ->capture_default_str()
+      ->check(number_in(0, 1, true));
   cmd->add_flag("--json", f->json, "Print one JSON summary");
   cmd->add_flag("--distributed", f->distributed,
                 "Data-parallel over the ranks of mpirun: each rank trains on its shard, gradients are allreduced");

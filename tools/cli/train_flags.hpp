@@ -12,6 +12,7 @@
 #include "descent/core/projection.hpp"
 #include "descent/core/segments.hpp"
 #include "descent/core/types.hpp"
+#include "descent/train/setup.hpp"
 #include "stepper_flags.hpp"
 
 namespace descent::cli {
@@ -20,6 +21,7 @@ struct Flags {
   std::string data, test, label_column, model, loss, optimizer = "adam", schedule;
   bool standardize = false, impute = false;
   double lr = 1e-3, l2 = 0, val_fraction = 0, gtol = 1e-6;
+  bool lr_auto = false;  // --lr auto: the range test's suggestion
   std::optional<double> time_limit;
   StepperFlags stepper;
   std::vector<std::string> project;  // --project [SEGMENTS=]SPEC, repeatable
@@ -31,10 +33,23 @@ struct Flags {
   std::string on_divergence = "stop";
   double divergence_factor = 0;
   Index max_rollbacks = 3;
+  Index plateau_epochs = 3;
+  double plateau_tolerance = 1e-3;
   bool json = false;
   bool distributed = false, sync_state = false, no_shard_optimizer = false;
   Index sync_every = 0;
 };
+
+// Whether the model fits class ids, and the data's options, from the flags.
+bool classifier(const Flags& f);
+train::DataOptions data_options(const Flags& f);
+
+// The flags of the data, the model and the optimizer, which descent train
+// and descent lr-find share.
+void add_setup_flags(CLI::App* cmd, Flags& f);
+// Throws usage_error for a missing --data or --model, an unknown optimizer
+// or loss.
+void check_setup_flags(const Flags& f);
 
 // Throws usage_error for flags that do not go together, or files the run
 // could not read or write.

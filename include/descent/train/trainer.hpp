@@ -113,6 +113,16 @@ struct TrainOptions {
   Index sync_every = 0;     // >= 0
   bool sync_state = false;  // local SGD: average the optimizer's state too
   bool shard_optimizer = true;  // synchronous mode: shard the update (above)
+
+  // The plateau report (it changes nothing in the run): an epoch is on a
+  // plateau when, over it and the plateau_epochs - 1 epochs before it, the
+  // mean training loss varied by at most plateau_tolerance of its mean and
+  // the mean gradient norm by at most plateau_gradient_tolerance of its
+  // mean (EpochRecord::plateau_epochs, TrainResult::plateau_since).
+  // A resumed run starts watching afresh.
+  Index plateau_epochs = 3;                 // 0: off; else >= 2
+  double plateau_tolerance = 1e-3;          // > 0
+  double plateau_gradient_tolerance = 0.1;  // > 0
 };
 
 // One optimizer step, for callbacks and logs.
@@ -133,6 +143,8 @@ struct EpochRecord {
   double validation_loss = std::numeric_limits<double>::quiet_NaN();
   double validation_accuracy = std::numeric_limits<double>::quiet_NaN();  // classification only
   double gradient_norm = 0;          // of the epoch's last step
+  double mean_gradient_norm = 0;     // over the epoch's steps
+  Index plateau_epochs = 0;          // epochs on the plateau this one is on, itself included (0: none)
   double update_norm = 0;
   double lr = 0;                     // of the epoch's last step
   double seconds = 0;
@@ -172,6 +184,7 @@ struct TrainResult {
   double best_validation_loss = std::numeric_limits<double>::quiet_NaN();
   Index diverged_at_step = 0;  // the step whose loss or gradient was not finite
   Index rollbacks = 0;         // of the divergence guard
+  Index plateau_since = 0;     // the run ended on a plateau that began with this epoch (0: it did not)
   std::string checkpoint_written;  // the checkpoint an interrupted run wrote, if any
   double seconds = 0;
   double samples_per_second = 0;
