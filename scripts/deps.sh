@@ -10,7 +10,7 @@ build_packages=(cmake ninja-build g++ pkg-config libeigen3-dev libfmt-dev libcli
                 nlohmann-json3-dev libgtest-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist
                 openmpi-bin libopenmpi-dev
                 python3 python3-dev python3-numpy python3-pytest pybind11-dev python3-pip python3-setuptools)
-bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy python3-torch python3-sklearn)
+bench_packages=(libbenchmark-dev liblbfgspp-dev python3 python3-scipy python3-numpy python3-torch python3-sklearn python3-optuna)
 # Debian 12's clang is clang-14; libFuzzer (libclang_rt.fuzzer-x86_64.a) and
 # the sanitizer runtimes are in libclang-rt-14-dev, its OpenMP in libomp-14-dev.
 fuzz_packages=(clang libclang-rt-14-dev libomp-14-dev)

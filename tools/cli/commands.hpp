@@ -69,5 +69,7 @@ void add_evaluate(CLI::App& app);
 void add_plot(CLI::App& app);
 // Registers `descent lr-find`.
 void add_lr_find(CLI::App& app);
+// Registers `descent tune`.
+void add_tune(CLI::App& app);
 
 }  // namespace descent::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   descent::cli::add_evaluate(app);
   descent::cli::add_plot(app);
   descent::cli::add_lr_find(app);
+  descent::cli::add_tune(app);
   try {
     app.parse(argc, argv);
   } catch (const descent::cli::exit_status& e) {
