@@ -45,8 +45,8 @@ def write_csv(path, rows=20000, features=20, classes=3, seed=0):
             f.write(",".join(f"{v:.6g}" for v in row) + f",{label}\n")
 
 
-def run_descent(cli, data, model, batch, budget, max_epochs, seed):
-    cmd = [cli, "tune", "--data", data, "--model", model, "--batch-size", str(batch), "--seed", str(seed),
+def run_descent(cli, data, model, batch, budget, max_epochs, seed, sampler):
+    cmd = [cli, "tune", "--sampler", sampler, "--data", data, "--model", model, "--batch-size", str(batch), "--seed", str(seed),
            "--val-fraction", "0.1", "--trials", "100000", "--budget", str(budget), "--max-epochs", str(max_epochs),
            "--json"]
     for s in SPACE:
@@ -105,6 +105,7 @@ def main():
     p.add_argument("--budget", type=int, default=81, help="epochs over all trials")
     p.add_argument("--max-epochs", type=int, default=9)
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--sampler", default="random", choices=["random", "tpe"], help="descent tune's --sampler")
     p.add_argument("--descent", default=os.path.join(os.path.dirname(__file__), "..", "build", "release", "bin",
                                                       "descent"))
     a = p.parse_args()
@@ -118,11 +119,11 @@ def main():
     if not model:
         sys.exit("--model is needed with --data other than csv")
     print(f"{a.data}, {model}, batch {a.batch_size}, budget {a.budget} epochs, up to {a.max_epochs} a trial; "
-          f"space {' '.join(SPACE)}")
+          f"space {' '.join(SPACE)}; descent --sampler {a.sampler}")
     print(f"{'seed':>4}  {'descent loss':>12} {'s':>7} {'trials':>6}   {'optuna loss':>12} {'s':>7} {'trials':>6}")
     rows = []
     for seed in range(1, a.seeds + 1):
-        d = run_descent(a.descent, data, model, a.batch_size, a.budget, a.max_epochs, seed)
+        d = run_descent(a.descent, data, model, a.batch_size, a.budget, a.max_epochs, seed, a.sampler)
         o = run_optuna(data, model, a.batch_size, a.budget, a.max_epochs, seed)
         rows.append((d, o))
         print(f"{seed:>4}  {d[0]:>12.5f} {d[1]:>7.2f} {d[3]:>6}   {o[0]:>12.5f} {o[1]:>7.2f} {o[3]:>6}", flush=True)

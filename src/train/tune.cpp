@@ -221,10 +221,115 @@ class Search {
     if (!affordable(job)) return std::nullopt;
     TrialRecord t;
     t.id = job.trial;
-    t.config = space_.sample(rng_);
+    t.config = o_.sampler == TuneOptions::Sampler::tpe ? sample_near_the_best() : space_.sample(rng_);
     t.rung = -1;
     result_.trials.push_back(std::move(t));
     return job;
+  }
+
+  // Kernel density estimation in the space's coordinates (the log for a
+  // log-uniform dimension), one dimension at a time.
+  struct Kernel {
+    std::vector<double> centres;
+    double bandwidth = 1, lo = 0, hi = 1;
+    double density(double u) const {
+      double sum = 1 / (hi - lo);  // the prior, as one more component
+      for (double c : centres) {
+        const double z = (u - c) / bandwidth;
+        sum += std::exp(-0.5 * z * z) / (bandwidth * 2.5066282746310002);
+      }
+      return sum / double(centres.size() + 1);
+    }
+  };
+  static double coordinate(const Dimension& d, const std::string& v) {
+    const double x = std::stod(v);
+    return d.kind == Dimension::Kind::log_uniform ? std::log(x) : x;
+  }
+  static Kernel kernel(const Dimension& d, const std::vector<double>& centres) {
+    Kernel k;
+    k.centres = centres;
+    k.lo = d.kind == Dimension::Kind::log_uniform ? std::log(d.lo) : d.lo;
+    k.hi = d.kind == Dimension::Kind::log_uniform ? std::log(d.hi) : d.hi;
+    if (d.kind == Dimension::Kind::integer) k.lo -= 0.5, k.hi += 0.5;
+    double mean = 0, square = 0;
+    for (double c : centres) mean += c / double(centres.size());
+    for (double c : centres) square += (c - mean) * (c - mean) / double(centres.size());
+    const double scott = 1.06 * std::sqrt(square) * std::pow(double(centres.size()), -0.2);
+    k.bandwidth = std::max(scott, 0.1 * (k.hi - k.lo));
+    return k;
+  }
+
+  // TuneOptions::Sampler::tpe, under the lock.
+  Configuration sample_near_the_best() {
+    const Index enough = std::max<Index>(6, Index(space_.dimensions.size()) + 2);
+    std::vector<const TrialRecord*> seen;
+    for (std::size_t k = members_.size(); k-- > 0 && seen.empty();)
+      if (Index(members_[k].size()) >= enough)
+        for (const auto& [loss, id] : members_[k]) seen.push_back(&result_.trials[static_cast<std::size_t>(id)]);
+    if (seen.empty() || rng_.uniform() < 0.25) return space_.sample(rng_);
+    const std::size_t good = std::max<std::size_t>(1, (seen.size() + 3) / 4);  // the best quarter (members_ is sorted)
+    // Per dimension: the good and the bad trials' densities.
+    struct Model {
+      Kernel good, bad;
+      std::vector<double> good_share, bad_share;  // a choice's: smoothed frequencies
+    };
+    std::vector<Model> models;
+    for (const Dimension& d : space_.dimensions) {
+      Model m;
+      if (d.kind == Dimension::Kind::choice) {
+        const auto n = d.choices.size();
+        m.good_share.assign(n, 1.0);
+        m.bad_share.assign(n, 1.0);
+        for (std::size_t i = 0; i < seen.size(); ++i) {
+          const auto at = std::find(d.choices.begin(), d.choices.end(), seen[i]->config.at(d.name)) - d.choices.begin();
+          (i < good ? m.good_share : m.bad_share)[static_cast<std::size_t>(at)] += 1;
+        }
+        for (auto* share : {&m.good_share, &m.bad_share}) {
+          double total = 0;
+          for (double v : *share) total += v;
+          for (double& v : *share) v /= total;
+        }
+      } else {
+        std::vector<double> g, b;
+        for (std::size_t i = 0; i < seen.size(); ++i)
+          (i < good ? g : b).push_back(coordinate(d, seen[i]->config.at(d.name)));
+        m.good = kernel(d, g);
+        m.bad = kernel(d, b.empty() ? g : b);
+      }
+      models.push_back(std::move(m));
+    }
+    Configuration best;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (int candidate = 0; candidate < 24; ++candidate) {
+      Configuration c;
+      double score = 0;
+      for (std::size_t j = 0; j < space_.dimensions.size(); ++j) {
+        const Dimension& d = space_.dimensions[j];
+        const Model& m = models[j];
+        if (d.kind == Dimension::Kind::choice) {
+          double u = rng_.uniform(), acc = 0;
+          std::size_t pick = 0;
+          for (; pick + 1 < m.good_share.size(); ++pick) {
+            acc += m.good_share[pick];
+            if (u < acc) break;
+          }
+          c[d.name] = d.choices[pick];
+          score += std::log(m.good_share[pick] / m.bad_share[pick]);
+          continue;
+        }
+        const Kernel& k = m.good;
+        double u = k.centres[static_cast<std::size_t>(rng_.below(Index(k.centres.size())))] + k.bandwidth * rng_.normal();
+        u = std::clamp(u, k.lo, k.hi);
+        double value = d.kind == Dimension::Kind::log_uniform ? std::exp(u) : u;
+        if (d.kind == Dimension::Kind::integer) value = std::clamp(std::round(value), d.lo, d.hi);
+        else value = std::clamp(value, d.lo, d.hi);
+        c[d.name] = d.kind == Dimension::Kind::integer ? fmt::format("{}", Index(value)) : number_text(value);
+        const double at = coordinate(d, c[d.name]);
+        score += std::log(m.good.density(at) / m.bad.density(at));
+      }
+      if (score > best_score) best_score = score, best = std::move(c);
+    }
+    return best;
   }
 
   bool affordable(const Job& job) {

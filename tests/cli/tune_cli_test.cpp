@@ -49,7 +49,7 @@ TEST_F(TuneCli, AshaPrintsTheTrialsTheBestAndTheTrainCommandThatRepeatsIt) {
     EXPECT_EQ(command.find(gone), std::string::npos) << gone << ": " << command;
   EXPECT_NE(command.find(" --lr "), std::string::npos) << command;
   EXPECT_NE(command.find(" --optimizer "), std::string::npos) << command;
-  EXPECT_NE(command.find(" --epochs 9"), std::string::npos) << command;
+  EXPECT_NE(command.find(" --epochs "), std::string::npos) << command;
   std::ifstream in(log);
   int jobs = 0;
   nlohmann::json last;
@@ -69,7 +69,7 @@ TEST_F(TuneCli, AshaPrintsTheTrialsTheBestAndTheTrainCommandThatRepeatsIt) {
 TEST_F(TuneCli, JsonListsEveryTrialAndTheSameSeedRepeatsTheSearch) {
   const std::string args = "tune --data " + data(300) + " --model logistic --batch-size 32 --seed 3 "
                            "--space lr=log:1e-3..1 --space momentum=uniform:0.5..0.95 --optimizer momentum "
-                           "--trials 6 --max-epochs 4 --min-epochs 1 --eta 2 --json";
+                           "--trials 6 --max-epochs 4 --min-epochs 1 --eta 2 --sampler tpe --json";
   const auto a = run_cli(args), b = run_cli(args);
   ASSERT_EQ(a.status, 0) << a.out;
   auto ja = nlohmann::json::parse(a.out.substr(a.out.find('{'))),

@@ -90,7 +90,9 @@ const std::vector<std::string> unit_space = {"x=uniform:0..1"};
 TEST(Asha, PromotesTheBestThirdOfEachRungAsSoonAsItHasOne) {
   const auto space = SearchSpace::parse(unit_space);
   KnownLosses runner;
-  const auto r = tune(space, runner, {.trials = 9, .max_epochs = 9, .min_epochs = 1, .eta = 3, .seed = 2});
+  const auto r = tune(space, runner,
+                      {.sampler = TuneOptions::Sampler::random, .trials = 9, .max_epochs = 9, .min_epochs = 1, .eta = 3,
+                       .seed = 2});
   ASSERT_EQ(r.trials.size(), 9u);
   auto x = [&](Index id) { return std::stod(r.trials[std::size_t(id)].config.at("x")); };
   // Jobs 0, 1, 2 start trials; rung 0 then has three, and the best of them
@@ -122,7 +124,7 @@ TEST(Asha, PromotesTheBestThirdOfEachRungAsSoonAsItHasOne) {
 TEST(Asha, TheSameSeedGivesTheSameSearchAndWorkersTrainTheSameTrials) {
   const auto space = SearchSpace::parse(unit_space);
   KnownLosses a, b, c;
-  const TuneOptions o{.trials = 12, .max_epochs = 9, .seed = 5};
+  const TuneOptions o{.sampler = TuneOptions::Sampler::random, .trials = 12, .max_epochs = 9, .seed = 5};
   const auto ra = tune(space, a, o), rb = tune(space, b, o);
   ASSERT_EQ(a.calls.size(), b.calls.size());
   for (std::size_t i = 0; i < a.calls.size(); ++i) EXPECT_EQ(a.calls[i].id, b.calls[i].id);
@@ -132,6 +134,37 @@ TEST(Asha, TheSameSeedGivesTheSameSearchAndWorkersTrainTheSameTrials) {
   const auto rc = tune(space, c, parallel);
   ASSERT_EQ(rc.trials.size(), 12u);
   for (std::size_t i = 0; i < 12; ++i) EXPECT_EQ(rc.trials[i].config, ra.trials[i].config);
+}
+
+TEST(Asha, TheParzenSamplerDrawsItsLaterTrialsNearTheBest) {
+  // Loss |x - 0.3| + |log10(lr) + 2|, the same at every epoch.
+  const std::vector<std::string> texts = {"x=uniform:0..1", "lr=log:1e-4..1", "kind=choice:a,b,c"};
+  const auto space = SearchSpace::parse(texts);
+  class Bowl final : public TrialRunner {
+    std::vector<double> advance(Index, const Configuration& c, Index from, Index to) override {
+      const double loss = std::abs(std::stod(c.at("x")) - 0.3) + std::abs(std::log10(std::stod(c.at("lr"))) + 2) +
+                          (c.at("kind") == "b" ? 0 : 0.5);
+      return std::vector<double>(std::size_t(to - from), loss);
+    }
+  };
+  for (std::uint64_t seed : {1, 2, 3}) {
+    Bowl bowl, plain;
+    const TuneOptions tpe{.scheduler = TuneOptions::Scheduler::random, .sampler = TuneOptions::Sampler::tpe,
+                          .trials = 60, .max_epochs = 1, .seed = seed};
+    TuneOptions random = tpe;
+    random.sampler = TuneOptions::Sampler::random;
+    const auto a = tune(space, bowl, tpe), b = tune(space, plain, random);
+    auto mean_of_last = [](const TuneResult& r) {
+      double sum = 0;
+      for (std::size_t i = 30; i < 60; ++i) sum += r.trials[i].loss;
+      return sum / 30;
+    };
+    EXPECT_LT(mean_of_last(a), 0.6 * mean_of_last(b)) << seed;
+    for (const auto& t : a.trials) {  // every draw inside the space
+      const double x = std::stod(t.config.at("x")), lr = std::stod(t.config.at("lr"));
+      EXPECT_TRUE(x >= 0 && x <= 1 && lr >= 1e-4 && lr <= 1) << x << " " << lr;
+    }
+  }
 }
 
 TEST(Asha, ABudgetOfEpochsIsNeverPassedAndRandomSearchTrainsEveryTrialToTheEnd) {

@@ -39,7 +39,7 @@ namespace {
 
 struct TuneFlags {
   std::vector<std::string> space;
-  std::string scheduler = "asha", log, plot;
+  std::string scheduler = "asha", sampler = "random", log, plot;
   Index trials = 27, max_epochs = 9, min_epochs = 1, budget = 0;
   double eta = 3;
   int workers = 1;
@@ -137,7 +137,7 @@ std::string config_text(const train::Configuration& c) {
 // without tune's own flags and the flags the configuration sets, then the
 // configuration's values and the trial's epochs.
 std::string train_command(const train::Configuration& config, Index epochs) {
-  static const std::vector<std::string> own = {"--space", "--scheduler", "--trials", "--max-epochs", "--min-epochs",
+  static const std::vector<std::string> own = {"--space", "--scheduler", "--sampler", "--trials", "--max-epochs", "--min-epochs",
                                                "--eta", "--budget", "--workers", "--log", "--plot", "--epochs"};
   std::vector<std::string> dropped = own;
   for (const auto& [name, value] : config) dropped.push_back("--" + name);
@@ -244,13 +244,15 @@ int run_tune(Flags f, const TuneFlags& tf) {
   train::TrainingData sets = train::load_training_data(data_options(f));
   if (sets.validation.rows == 0) throw usage_error("tune needs validation rows: raise --val-fraction");
   train::JsonlLog log = tf.log.empty() ? train::JsonlLog() : train::JsonlLog(tf.log, warn);
-  log.write_configuration(nlohmann::json{{"command", "tune"}, {"space", tf.space}, {"scheduler", tf.scheduler},
+  log.write_configuration(nlohmann::json{{"command", "tune"}, {"space", tf.space}, {"scheduler", tf.scheduler}, {"sampler", tf.sampler},
                                          {"trials", tf.trials}, {"max_epochs", tf.max_epochs},
                                          {"min_epochs", tf.min_epochs}, {"eta", tf.eta}, {"budget", tf.budget},
                                          {"workers", tf.workers}, {"seed", f.seed}}
                               .dump());
   const train::TuneOptions o{.scheduler = tf.scheduler == "random" ? train::TuneOptions::Scheduler::random
                                                                    : train::TuneOptions::Scheduler::asha,
+                             .sampler = tf.sampler == "tpe" ? train::TuneOptions::Sampler::tpe
+                                                            : train::TuneOptions::Sampler::random,
                              .trials = tf.trials,
                              .max_epochs = tf.max_epochs,
                              .min_epochs = tf.min_epochs,
@@ -307,6 +309,10 @@ void add_tune(CLI::App& app) {
                   "NAME=choice:A,B,...; NAME is lr, optimizer, batch-size, l2, model or a stepper's hyper-parameter");
   cmd->add_option("--scheduler", tf->scheduler, "asha: successive halving, asynchronous; random: every trial to the end")
       ->check(CLI::IsMember({"asha", "random"}))
+      ->capture_default_str();
+  cmd->add_option("--sampler", tf->sampler,
+                  "random: new trials drawn from the space; tpe: near the best trials so far (a Parzen estimator)")
+      ->check(CLI::IsMember({"random", "tpe"}))
       ->capture_default_str();
   cmd->add_option("--trials", tf->trials, "Trials started, at most")->capture_default_str()
       ->transform(integer_in<Index>(1, 1'000'000));

@@ -7,7 +7,8 @@
 //   auto result = train::tune(space, runner, {.trials = 27, .max_epochs = 9, .seed = 1});
 //   // result.trials[result.best]: the configuration with the lowest validation loss
 //
-// ASHA: rung k holds the trials trained for min_epochs * eta^k epochs
+// New trials are drawn from the space, or near the best trials so far
+// (TuneOptions::sampler). ASHA: rung k holds the trials trained for min_epochs * eta^k epochs
 // (the last rung max_epochs). Whenever a worker is free it promotes a
 // trial of the highest rung whose loss is in the best 1/eta of that rung
 // and that was not promoted yet, training it on to the next rung; if there
@@ -81,6 +82,15 @@ class TrialRunner {
 struct TuneOptions {
   enum class Scheduler { asha, random };
   Scheduler scheduler = Scheduler::asha;
+  // How new trials are drawn. random: from the space. tpe: a tree-structured
+  // Parzen estimator (Bergstra et al. 2011) over the trials of the highest
+  // rung that holds at least max(6, dimensions + 2) of them (as BOHB does,
+  // Falkner et al. 2018): of 24 candidates drawn near the best quarter, the
+  // one most likely under the best quarter relative to the rest; one new
+  // trial in four is still drawn from the whole space. With several workers
+  // the draws depend on which trials had finished.
+  enum class Sampler { random, tpe };
+  Sampler sampler = Sampler::random;
   Index trials = 27;        // trials started, at most; >= 1
   Index max_epochs = 9;     // R: the last rung's epochs; >= 1
   Index min_epochs = 1;     // r: rung 0's epochs (ASHA); in [1, max_epochs]
