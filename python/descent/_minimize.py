@@ -37,7 +37,10 @@ _REFUSED = {
 _COMMON_OPTIONS = {"maxiter", "gtol", "disp", "return_all", "eps", "finite_diff_rel_step"}
 _LBFGSB_OPTIONS = _COMMON_OPTIONS | {"maxcor", "ftol", "maxfun"}
 # trust_scaling is descent's: "none", "diagonal" or "when-stalled" (the default).
-_TRUST_OPTIONS = _COMMON_OPTIONS | {"initial_trust_radius", "trust_scaling"}
+# escape_saddles (True by default): at a point that passes the gradient test,
+# step along negative curvature instead of stopping (docs/solvers.md).
+_TRUST_OPTIONS = _COMMON_OPTIONS | {"initial_trust_radius", "trust_scaling", "escape_saddles"}
+_NEWTON_OPTIONS = _COMMON_OPTIONS | {"escape_saddles"}
 
 
 class OptimizeResult(dict):
@@ -145,7 +148,9 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     options: scipy's keys: maxiter, gtol, disp, return_all, eps,
     finite_diff_rel_step, for L-BFGS-B maxcor, ftol, maxfun, and for the
     trust-region methods initial_trust_radius and descent's trust_scaling
-    ("none", "diagonal" or "when-stalled"). Others are
+    ("none", "diagonal" or "when-stalled"); for newton, trust-region and
+    dogleg descent's escape_saddles (True: at a saddle point, step along
+    negative curvature instead of stopping; False: stop there). Others are
     refused by name.
 
     Returns an OptimizeResult (scipy's where scipy.optimize is imported) with x, fun,
@@ -182,7 +187,8 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     lohi = _bounds_arrays(bounds, n) if bounds is not None else None
 
     options = dict(options or {})
-    allowed = {"lbfgsb": _LBFGSB_OPTIONS, "trust-region": _TRUST_OPTIONS, "dogleg": _TRUST_OPTIONS}.get(
+    allowed = {"lbfgsb": _LBFGSB_OPTIONS, "trust-region": _TRUST_OPTIONS, "dogleg": _TRUST_OPTIONS,
+               "newton": _NEWTON_OPTIONS}.get(
         solver, _COMMON_OPTIONS)
     unknown = sorted(set(options) - allowed)
     if unknown:
@@ -247,7 +253,7 @@ def minimize(fun, x0, args=(), method=None, jac=None, hess=None, hessp=None, bou
     limits = (_int_or_none(options.get("maxiter")), _float_or_none(options.get("gtol")),
               _float_or_none(options.get("ftol")), _int_or_none(options.get("maxcor")),
               _int_or_none(options.get("maxfun")), _float_or_none(options.get("initial_trust_radius")),
-              options.get("trust_scaling"))
+              options.get("trust_scaling"), bool(options.get("escape_saddles", True)))
     if problem is not None:  # all in C++: no call into Python per evaluation
         out = _core.minimize_problem(problem, x0, solver, lohi, *limits, step)
     else:

@@ -352,7 +352,7 @@ py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::s
                const PyBounds& bounds, std::optional<Index> maxiter, std::optional<double> gtol,
                std::optional<double> ftol, std::optional<Index> memory, std::optional<Index> maxfun,
                std::optional<double> initial_radius, std::optional<std::string> trust_scaling,
-               py::object callback) {
+               bool escape_saddles, py::object callback) {
   const std::optional<descent::Method> method = descent::parse_method(method_name);
   if (!method) throw py::value_error("unknown method '" + method_name + "'; descent's are " + descent::method_names());
   const Index n = Index(x0.size());
@@ -376,6 +376,7 @@ py::dict solve(Objective& f, bool poll_signals, const Array<T>& x0, const std::s
                             "'");
     o.trust_scaling = *s;
   }
+  o.escape_saddles = escape_saddles;
   o.bounds = box_of(bounds, n);
 
   PyCallback<T> cb(std::move(callback), f.interrupted, poll_signals);
@@ -427,24 +428,25 @@ py::dict run(py::object fun, py::object jac, py::object hess, py::object hessp, 
              const Array<T>& x0, const std::string& method_name, const PyBounds& bounds,
              std::optional<Index> maxiter, std::optional<double> gtol, std::optional<double> ftol,
              std::optional<Index> memory, std::optional<Index> maxfun, std::optional<double> initial_radius,
-             std::optional<std::string> trust_scaling, double fd_step, bool fd_relative, py::object callback) {
+             std::optional<std::string> trust_scaling, bool escape_saddles, double fd_step, bool fd_relative,
+             py::object callback) {
   PyObjective<T> f(std::move(fun), std::move(jac), std::move(hess), std::move(hessp), std::move(args), mode, fd_step,
                    fd_relative);
   return solve<T>(f, false, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, initial_radius,
-                  std::move(trust_scaling), std::move(callback));
+                  std::move(trust_scaling), escape_saddles, std::move(callback));
 }
 
 py::dict run_problem(const descent::problems::Problem& problem, const Array<double>& x0,
                      const std::string& method_name, const PyBounds& bounds, std::optional<Index> maxiter,
                      std::optional<double> gtol, std::optional<double> ftol, std::optional<Index> memory,
                      std::optional<Index> maxfun, std::optional<double> initial_radius,
-                     std::optional<std::string> trust_scaling, py::object callback) {
+                     std::optional<std::string> trust_scaling, bool escape_saddles, py::object callback) {
   if (Index(x0.size()) != problem.dimension())
     throw py::value_error("x0 has " + std::to_string(x0.size()) + " elements; " + std::string(problem.name()) +
                           " has " + std::to_string(problem.dimension()) + " variables");
   ProblemObjective f(problem);
   return solve<double>(f, true, x0, method_name, bounds, maxiter, gtol, ftol, memory, maxfun, initial_radius,
-                       std::move(trust_scaling), std::move(callback));
+                       std::move(trust_scaling), escape_saddles, std::move(callback));
 }
 
 // The global searches' local solve from Python: a call of `local`
@@ -556,7 +558,7 @@ void def_minimize(py::module_& m, const char* name) {
   m.def(name, &run<T>, py::arg("fun"), py::arg("jac"), py::arg("hess"), py::arg("hessp"), py::arg("args"),
         py::arg("mode"), py::arg("x0"), py::arg("method"), py::arg("bounds"), py::arg("maxiter"), py::arg("gtol"),
         py::arg("ftol"), py::arg("memory"), py::arg("maxfun"), py::arg("initial_radius"), py::arg("trust_scaling"),
-        py::arg("fd_step"), py::arg("fd_relative"), py::arg("callback"));
+        py::arg("escape_saddles"), py::arg("fd_step"), py::arg("fd_relative"), py::arg("callback"));
 }
 
 }  // namespace
@@ -580,7 +582,7 @@ PYBIND11_MODULE(_core, m) {
   def_minimize<float>(m, "minimize_f32");
   m.def("minimize_problem", &run_problem, py::arg("problem"), py::arg("x0"), py::arg("method"), py::arg("bounds"),
         py::arg("maxiter"), py::arg("gtol"), py::arg("ftol"), py::arg("memory"), py::arg("maxfun"),
-        py::arg("initial_radius"), py::arg("trust_scaling"), py::arg("callback"));
+        py::arg("initial_radius"), py::arg("trust_scaling"), py::arg("escape_saddles"), py::arg("callback"));
   m.def("basin_hopping", &basin_hopping, py::arg("local"), py::arg("x0"), py::arg("domain"), py::arg("hops"),
         py::arg("temperature"), py::arg("step"), py::arg("interval"), py::arg("target"), py::arg("factor"),
         py::arg("seed"));

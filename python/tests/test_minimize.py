@@ -206,3 +206,23 @@ def test_no_warning_with_a_gradient():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         solve("logsumexp", "L-BFGS-B")
+
+
+def test_escape_saddles_leaves_a_saddle_point_and_can_be_turned_off():
+    # x^2 - y^2 + y^4/4 from its saddle at the origin: minima at y = +-sqrt(2), f = -1.
+    def fun(v):
+        x, y = v
+        return x * x - y * y + y ** 4 / 4, np.array([2 * x, -2 * y + y ** 3])
+
+    def hess(v):
+        return np.array([[2.0, 0.0], [0.0, -2.0 + 3 * v[1] ** 2]])
+
+    for method in ["newton", "trust-region", "dogleg"]:
+        r = descent.minimize(fun, np.zeros(2), jac=True, hess=hess, method=method)
+        assert r.fun == pytest.approx(-1.0, abs=1e-8), (method, r.message)
+        assert "saddle" in r.message
+        stay = descent.minimize(fun, np.zeros(2), jac=True, hess=hess, method=method,
+                                options={"escape_saddles": False})
+        assert stay.fun == 0.0, (method, stay.message)
+    with pytest.raises(ValueError, match="escape_saddles"):
+        descent.minimize(fun, np.zeros(2), jac=True, method="lbfgs", options={"escape_saddles": True})
