@@ -33,7 +33,7 @@ std::vector<NumericFlag> numeric_flags(const std::string& subcommand) {
 }
 
 TEST(FlagRanges, EveryNumericFlagRefusesValuesBeyondAnyRangeNamingTheFlag) {
-  const std::vector<std::string> subcommands = {"minimize", "train", "lr-find", "tune", "evaluate", "plot", "bench step", "bench model",
+  const std::vector<std::string> subcommands = {"minimize", "train", "lr-find", "tune", "race", "evaluate", "plot", "bench step", "bench model",
                                                 "bench allreduce"};
   int checked = 0;
   for (const auto& subcommand : subcommands) {

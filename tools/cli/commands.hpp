@@ -71,5 +71,7 @@ void add_plot(CLI::App& app);
 void add_lr_find(CLI::App& app);
 // Registers `descent tune`.
 void add_tune(CLI::App& app);
+// Registers `descent race`.
+void add_race(CLI::App& app);
 
 }  // namespace descent::cli

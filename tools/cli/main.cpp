@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   descent::cli::add_plot(app);
   descent::cli::add_lr_find(app);
   descent::cli::add_tune(app);
+  descent::cli::add_race(app);
   try {
     app.parse(argc, argv);
   } catch (const descent::cli::exit_status& e) {
