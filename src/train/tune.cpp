@@ -332,9 +332,12 @@ class Search {
     return best;
   }
 
+  // Whether the budget allows the job; if so, its epochs are committed.
   bool affordable(const Job& job) {
-    if (o_.budget_epochs == 0) return true;
-    return committed_ + (job.to - job.from) <= o_.budget_epochs && (committed_ += job.to - job.from, true);
+    const Index epochs = job.to - job.from;
+    if (o_.budget_epochs > 0 && committed_ + epochs > o_.budget_epochs) return false;
+    committed_ += epochs;
+    return true;
   }
 
   // The best not yet promoted trial of rung k if it is in the rung's best

@@ -43,23 +43,8 @@ namespace {
 // The command line that trains with the suggestion: this one, as descent
 // train, without the range test's own flags.
 std::string train_command(double lr) {
-  const auto& words = command_line();
-  std::string out = "descent train";
-  for (std::size_t i = 2; i < words.size(); ++i) {  // words[1] is "lr-find"
-    const std::string& w = words[i];
-    bool drop = false;
-    for (const char* own : {"--lr-min", "--lr-max", "--steps", "--divergence", "--plot"}) {
-      if (w == own) {
-        drop = true;
-        ++i;  // its value
-      } else if (w.rfind(std::string(own) + "=", 0) == 0) {
-        drop = true;
-      }
-    }
-    if (drop || w == "--json") continue;
-    out += ' ' + shell_word(w);
-  }
-  return out + fmt::format(" --lr {:.3g}", lr);
+  return as_train_command({"--lr-min", "--lr-max", "--steps", "--divergence", "--plot"}) +
+         fmt::format(" --lr {:.3g}", lr);
 }
 
 std::string curve_svg(const train::RangeTestResult& r, const std::string& title) {
@@ -94,9 +79,7 @@ int run_lr_find(const Flags& f, const RangeFlags& rf) {
                                   f.optimizer));
   if (!(rf.lr_max > rf.lr_min))
     throw usage_error(fmt::format("--lr-max {} must be above --lr-min {}", rf.lr_max, rf.lr_min));
-  const auto& named = data::named_datasets();
-  const bool file = std::find(named.begin(), named.end(), f.data) == named.end();
-  check_paths({{"--data", file ? f.data : std::string()}, {"--test", f.test}}, {{"--plot", rf.plot}});
+  check_paths(data_inputs(f), {{"--plot", rf.plot}});
   if (f.threads > 0) omp_set_num_threads(f.threads);
   train::TrainingData sets = train::load_training_data(data_options(f));
   const std::string spec = train::model_spec(f.model, sets);

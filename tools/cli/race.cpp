@@ -166,12 +166,9 @@ int run_race(Flags f, const RaceFlags& rf) {
       throw usage_error(fmt::format("--variants: '{}' is not a stepper; the steppers are {}", n,
                                     fmt::join(optim::stepper_names(), ", ")));
   if (f.val_fraction == 0) f.val_fraction = 0.1;  // the race is scored on held-out rows
-  const auto& named = data::named_datasets();
-  const bool file = std::find(named.begin(), named.end(), f.data) == named.end();
   const std::string time_plot =
       rf.plot.empty() ? std::string() : rf.plot.substr(0, rf.plot.rfind(".svg")) + "-time.svg";
-  check_paths({{"--data", file ? f.data : std::string()}, {"--test", f.test}},
-              {{"--plot", rf.plot}, {"--plot (against time)", time_plot}});
+  check_paths(data_inputs(f), {{"--plot", rf.plot}, {"--plot (against time)", time_plot}});
   if (f.threads > 0) omp_set_num_threads(f.threads);
   train::TrainingData sets = train::load_training_data(data_options(f));
   if (sets.validation.rows == 0) throw usage_error("race needs validation rows: raise --val-fraction");

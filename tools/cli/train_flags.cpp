@@ -84,10 +84,7 @@ void check_flags(const Flags& f) {
   // cannot be written is found now, not after the training, and no output
   // may overwrite an input. --resume FILE --checkpoint FILE, going on in
   // the file a run was resumed from, is the usual way to continue.
-  const auto& named = data::named_datasets();
-  std::vector<NamedPath> inputs{
-      {"--data", std::find(named.begin(), named.end(), f.data) == named.end() ? f.data : std::string()},
-      {"--test", f.test}};
+  std::vector<NamedPath> inputs = data_inputs(f);
   if (f.checkpoint.empty() || f.resume.empty() || !io::same_file(f.resume, f.checkpoint))
     inputs.push_back({"--resume", f.resume});
   check_paths(inputs, {{"--log", f.log}, {"--save", f.save}, {"--checkpoint", f.checkpoint}});
@@ -144,6 +141,28 @@ train::DataOptions data_options(const Flags& f) {
           .seed = f.seed,
           .classifier = classifier(f),
           .warn = warn};
+}
+
+std::vector<NamedPath> data_inputs(const Flags& f) {
+  const auto& named = data::named_datasets();
+  return {{"--data", std::find(named.begin(), named.end(), f.data) == named.end() ? f.data : std::string()},
+          {"--test", f.test}};
+}
+
+std::string as_train_command(const std::vector<std::string>& drop) {
+  const auto& words = command_line();
+  std::string out = "descent train";
+  for (std::size_t i = 2; i < words.size(); ++i) {  // words[1] is the subcommand
+    const std::string& w = words[i];
+    if (w == "--json") continue;
+    const auto eq = w.find('=');
+    if (std::find(drop.begin(), drop.end(), w.substr(0, eq)) != drop.end()) {
+      if (eq == std::string::npos) ++i;  // its value
+      continue;
+    }
+    out += ' ' + shell_word(w);
+  }
+  return out;
 }
 
 void add_setup_flags(CLI::App* cmd, Flags& f) {

@@ -13,6 +13,7 @@
 #include "descent/core/segments.hpp"
 #include "descent/core/types.hpp"
 #include "descent/train/setup.hpp"
+#include "paths.hpp"
 #include "stepper_flags.hpp"
 
 namespace descent::cli {
@@ -50,6 +51,12 @@ void add_setup_flags(CLI::App* cmd, Flags& f);
 // Throws usage_error for a missing --data or --model, an unknown optimizer
 // or loss.
 void check_setup_flags(const Flags& f);
+// The files --data and --test read, for check_paths (a named set reads none).
+std::vector<NamedPath> data_inputs(const Flags& f);
+
+// This command line as descent train: the subcommand's name replaced,
+// --json and every flag in `drop` (with its value) left out.
+std::string as_train_command(const std::vector<std::string>& drop);
 
 // Throws usage_error for flags that do not go together, or files the run
 // could not read or write.

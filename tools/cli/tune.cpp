@@ -141,19 +141,7 @@ std::string train_command(const train::Configuration& config, Index epochs) {
                                                "--eta", "--budget", "--workers", "--log", "--plot", "--epochs"};
   std::vector<std::string> dropped = own;
   for (const auto& [name, value] : config) dropped.push_back("--" + name);
-  const auto& words = command_line();
-  std::string out = "descent train";
-  for (std::size_t i = 2; i < words.size(); ++i) {  // words[1] is "tune"
-    const std::string& w = words[i];
-    if (w == "--json") continue;
-    const auto eq = w.find('=');
-    const std::string flag = w.substr(0, eq);
-    if (std::find(dropped.begin(), dropped.end(), flag) != dropped.end()) {
-      if (eq == std::string::npos) ++i;  // its value
-      continue;
-    }
-    out += ' ' + shell_word(w);
-  }
+  std::string out = as_train_command(dropped);
   static const std::vector<std::string> stepper_flags = {"momentum", "beta1", "beta2", "eps", "weight-decay"};
   for (const auto& [name, value] : config) {
     const bool flag = is_train_setting(name) || std::find(stepper_flags.begin(), stepper_flags.end(), name) != stepper_flags.end();
@@ -236,9 +224,7 @@ int run_tune(Flags f, const TuneFlags& tf) {
   if (tf.min_epochs > tf.max_epochs)
     throw usage_error(fmt::format("--min-epochs {} must not exceed --max-epochs {}", tf.min_epochs, tf.max_epochs));
   if (f.val_fraction == 0) f.val_fraction = 0.1;  // trials are scored on held-out rows
-  const auto& named = data::named_datasets();
-  const bool file = std::find(named.begin(), named.end(), f.data) == named.end();
-  check_paths({{"--data", file ? f.data : std::string()}, {"--test", f.test}}, {{"--log", tf.log}, {"--plot", tf.plot}});
+  check_paths(data_inputs(f), {{"--log", tf.log}, {"--plot", tf.plot}});
   if (f.threads > 0) omp_set_num_threads(f.threads);
   const int threads = omp_get_max_threads();
   train::TrainingData sets = train::load_training_data(data_options(f));
